@@ -15,7 +15,7 @@
 
 /** Base class of every error this package throws on purpose. */
 export class HTTPCoreError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message = "", options?: { cause?: unknown }) {
     super(message, options);
     // `new.target.name` survives minifiers that keep class names, and gives subclasses their own name.
     this.name = new.target.name;

@@ -1,0 +1,216 @@
+/**
+ * `AsyncHTTPConnection`: opens the network stream for one origin (TCP or unix socket, then TLS),
+ * with connect retries and exponential backoff as httpcore does, then hands requests to the
+ * HTTP/1.1 connection over it.
+ * @module
+ */
+import type { AsyncNetworkBackend, AsyncNetworkStream, SocketOption, TlsOptions } from "../backends/base.js";
+import { ConnectError, ConnectionNotAvailable, ConnectTimeout, abortReason } from "../errors.js";
+import type { Request, Response } from "../models.js";
+import { traced } from "../trace.js";
+import type { Origin } from "../url.js";
+import { raceAbort } from "./abort.js";
+import { AsyncHTTP11Connection } from "./http11.js";
+import type { AsyncConnectionInterface, ConnectionSnapshot } from "./interfaces.js";
+
+/** Seconds between connect attempts: 0, 0.5, 1, 2, 4, ... (httpcore's `RETRIES_BACKOFF_FACTOR`). */
+const RETRIES_BACKOFF_FACTOR = 0.5;
+
+/** Options of {@link AsyncHTTPConnection}; the pool passes its own. */
+export interface HTTPConnectionOptions {
+  networkBackend: AsyncNetworkBackend;
+  ssl?: TlsOptions | null;
+  http1?: boolean;
+  http2?: boolean;
+  keepaliveExpiry?: number | null;
+  retries?: number;
+  localAddress?: string | null;
+  uds?: string | null;
+  socketOptions?: SocketOption[] | null;
+  maxHeaderSize?: number;
+}
+
+/** The `n`-th retry's delay in seconds. */
+export function backoffDelay(attempt: number): number {
+  return attempt === 0 ? 0 : RETRIES_BACKOFF_FACTOR * 2 ** (attempt - 1);
+}
+
+/** A connection to one origin that connects lazily on its first request. */
+export class AsyncHTTPConnection implements AsyncConnectionInterface {
+  readonly origin: Origin;
+  #options: HTTPConnectionOptions;
+  #connection: AsyncHTTP11Connection | null = null;
+  #connecting = false;
+  #connectFailed = false;
+  #closed = false;
+  /** Aborts a connect in progress when the connection is closed. */
+  #closer = new AbortController();
+
+  constructor(origin: Origin, options: HTTPConnectionOptions) {
+    this.origin = origin;
+    this.#options = options;
+  }
+
+  async handleAsyncRequest(request: Request): Promise<Response> {
+    if (!this.canHandleRequest(request.url.origin)) {
+      throw new Error(
+        `Attempted to send request to ${request.url.origin} on connection to ${this.origin}`,
+      );
+    }
+    if (this.#connection === null) {
+      if (this.#connecting || this.#connectFailed || this.#closed) throw new ConnectionNotAvailable();
+      this.#connecting = true;
+      try {
+        const stream = await this.#connect(request);
+        if (this.#closed) {
+          await stream.aclose();
+          throw new ConnectionNotAvailable();
+        }
+        this.#connection = new AsyncHTTP11Connection(this.origin, stream, {
+          keepaliveExpiry: this.#options.keepaliveExpiry ?? null,
+          maxHeaderSize: this.#options.maxHeaderSize,
+        });
+      } catch (error) {
+        this.#connectFailed = true;
+        throw error;
+      } finally {
+        this.#connecting = false;
+      }
+    }
+    return this.#connection.handleAsyncRequest(request);
+  }
+
+  async #connect(request: Request): Promise<AsyncNetworkStream> {
+    const { networkBackend: backend, retries = 0 } = this.#options;
+    const timeout = request.extensions.timeout?.connect ?? null;
+    const trace = request.extensions.trace;
+    const signal = request.signal
+      ? AbortSignal.any([request.signal, this.#closer.signal])
+      : this.#closer.signal;
+    let attempt = 0;
+    for (;;) {
+      try {
+        return await this.#connectOnce(request, timeout, signal);
+      } catch (error) {
+        if (signal.aborted) throw request.signal?.aborted ? abortReason(request.signal) : error;
+        const retriable = error instanceof ConnectError || error instanceof ConnectTimeout;
+        if (!retriable || attempt >= retries) throw error;
+        const delay = backoffDelay(attempt++);
+        await traced(trace, "connection.retry", { delay }, () =>
+          raceAbort(backend.sleep(delay), signal),
+        );
+      }
+    }
+  }
+
+  async #connectOnce(
+    request: Request,
+    timeout: number | null,
+    signal: AbortSignal,
+  ): Promise<AsyncNetworkStream> {
+    const { networkBackend: backend, uds, localAddress, socketOptions } = this.#options;
+    const trace = request.extensions.trace;
+    let stream: AsyncNetworkStream;
+    if (uds != null) {
+      stream = await traced(
+        trace,
+        "connection.connect_unix_socket",
+        { path: uds, timeout, socket_options: socketOptions ?? null },
+        () => backend.connectUnixSocket(uds, { timeout, socketOptions, signal }),
+      );
+    } else {
+      const host = this.origin.connectHost;
+      const port = this.origin.port;
+      stream = await traced(
+        trace,
+        "connection.connect_tcp",
+        { host, port, local_address: localAddress ?? null, timeout, socket_options: socketOptions ?? null },
+        () => backend.connectTcp(host, port, { timeout, localAddress, socketOptions, signal }),
+      );
+    }
+    if (!this.origin.isSecure) return stream;
+    // A copy: the caller's TLS options are never mutated (httpcore mutates its SSL context).
+    const tls = {
+      ...this.#options.ssl,
+      alpnProtocols: ["http/1.1"],
+      serverHostname: request.extensions.sniHostname ?? this.origin.connectHost,
+      timeout,
+    };
+    try {
+      return await traced(
+        trace,
+        "connection.start_tls",
+        { ssl_context: this.#options.ssl ?? null, server_hostname: tls.serverHostname, timeout },
+        () => raceAbort(stream.startTls(tls), signal),
+      );
+    } catch (error) {
+      await stream.aclose();
+      throw error;
+    }
+  }
+
+  canHandleRequest(origin: Origin): boolean {
+    return origin.equals(this.origin);
+  }
+
+  isAvailable(): boolean {
+    return this.#connection?.isAvailable() ?? false;
+  }
+
+  hasExpired(): boolean {
+    return this.#connection?.hasExpired() ?? this.#connectFailed;
+  }
+
+  isIdle(): boolean {
+    return this.#connection?.isIdle() ?? this.#connectFailed;
+  }
+
+  isClosed(): boolean {
+    return this.#connection?.isClosed() ?? (this.#connectFailed || this.#closed);
+  }
+
+  /** True once a request has started using this connection (connecting or connected). */
+  hasStarted(): boolean {
+    return this.#connecting || this.#connection !== null || this.#connectFailed;
+  }
+
+  expiresAt(): number | null {
+    return this.#connection?.expiresAt() ?? null;
+  }
+
+  /** The HTTP/1.1 connection once connected. */
+  get connection(): AsyncHTTP11Connection | null {
+    return this.#connection;
+  }
+
+  info(): string {
+    if (this.#connection !== null) return this.#connection.info();
+    return this.#connectFailed ? "CONNECTION FAILED" : this.#closed ? "CLOSED" : "CONNECTING";
+  }
+
+  toJSON(): ConnectionSnapshot {
+    const inner = this.#connection?.toJSON();
+    return {
+      kind: "AsyncHTTPConnection",
+      origin: String(this.origin),
+      httpVersion: inner?.httpVersion ?? null,
+      state: inner?.state ?? (this.#connectFailed ? "CONNECTION FAILED" : this.#closed ? "CLOSED" : "CONNECTING"),
+      requestCount: inner?.requestCount ?? 0,
+    };
+  }
+
+  /** `<AsyncHTTPConnection ['https://example.com:443', HTTP/1.1, ACTIVE, Request Count: 6]>` */
+  toString(): string {
+    return `<AsyncHTTPConnection [${this.info()}]>`;
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
+  async aclose(): Promise<void> {
+    this.#closed = true;
+    this.#closer.abort(new ConnectError(`connection to ${this.origin} was closed while connecting`));
+    await this.#connection?.aclose();
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * What the pool needs from a connection, whatever its protocol or transport.
+ * @module
+ */
+import type { Request, Response } from "../models.js";
+import type { Origin } from "../url.js";
+
+/** The states a connection shows in its repr. */
+export type ConnectionState = "CONNECTING" | "NEW" | "ACTIVE" | "IDLE" | "CLOSED";
+
+/** A plain snapshot of a connection, for UIs and logs. */
+export interface ConnectionSnapshot {
+  /** The connection's class, e.g. `AsyncHTTPConnection`. */
+  kind: string;
+  origin: string;
+  httpVersion: string | null;
+  state: ConnectionState | "CONNECTION FAILED";
+  requestCount: number;
+}
+
+/** A connection as the pool drives it (httpcore's `AsyncConnectionInterface`). */
+export interface AsyncConnectionInterface {
+  readonly origin: Origin;
+  handleAsyncRequest(request: Request): Promise<Response>;
+  canHandleRequest(origin: Origin): boolean;
+  /** Can take a new request now. */
+  isAvailable(): boolean;
+  /** Should be closed: keep-alive expired, or the peer closed it while idle. */
+  hasExpired(): boolean;
+  isIdle(): boolean;
+  isClosed(): boolean;
+  /** `'https://example.com:443', HTTP/1.1, IDLE, Request Count: 1` */
+  info(): string;
+  /** When an idle connection's keep-alive runs out, in {@link now} seconds; null if never. */
+  expiresAt(): number | null;
+  toJSON(): ConnectionSnapshot;
+  aclose(): Promise<void>;
+}

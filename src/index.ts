@@ -1,0 +1,48 @@
+/**
+ * httpcore2: an HTTP connection pool with httpcore's async API, for Node.js, Cloudflare Workers
+ * and browsers. This module is the runtime-neutral core; the package's export conditions pick an
+ * entry that also registers the runtime's default network backend.
+ * @module
+ */
+export type {
+  AsyncNetworkBackend,
+  AsyncNetworkStream,
+  ConnectTcpOptions,
+  ConnectUnixOptions,
+  SocketOption,
+  SslInfo,
+  StartTlsOptions,
+  TlsOptions,
+} from "./backends/base.js";
+export { defaultNetworkBackend, setDefaultNetworkBackend } from "./backends/default.js";
+export {
+  AsyncMockBackend,
+  AsyncMockStream,
+  type MockBackendOptions,
+  type MockChunk,
+} from "./backends/mock.js";
+export type { RequestContent } from "./body.js";
+export { AsyncHTTPConnection, type HTTPConnectionOptions } from "./connection/connection.js";
+export { AsyncHTTP11Connection, type HTTP11Options } from "./connection/http11.js";
+export type {
+  AsyncConnectionInterface,
+  ConnectionSnapshot,
+  ConnectionState,
+} from "./connection/interfaces.js";
+export * from "./errors.js";
+export type { HeaderList } from "./h11/types.js";
+export type { HeadersInit } from "./headers.js";
+export {
+  Request,
+  type RequestExtensions,
+  type RequestOptions,
+  Response,
+  type ResponseByteStream,
+  type ResponseExtensions,
+  type ResponseInit,
+  type TimeoutExtension,
+} from "./models.js";
+export type { PoolOptions } from "./pool/options.js";
+export { AsyncConnectionPool } from "./pool/pool.js";
+export type { TraceCallback } from "./trace.js";
+export { Origin, type RequestURL } from "./url.js";

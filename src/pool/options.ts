@@ -1,0 +1,131 @@
+/**
+ * The pool's constructor options, checked up front so a typo fails loudly, not silently.
+ * @module
+ */
+import type { AsyncNetworkBackend, SocketOption, TlsOptions } from "../backends/base.js";
+import { UnsupportedProtocol } from "../errors.js";
+import { DEFAULT_MAX_HEADER_SIZE } from "../h11/index.js";
+import { describe } from "../url.js";
+
+/** Options of `new AsyncConnectionPool()`; times are in seconds. */
+export interface PoolOptions {
+  /** TLS settings for `https` origins; the backend checks what it can honour. */
+  ssl?: TlsOptions | null;
+  /** Proxy routing (a later release); passing one now throws rather than being ignored. */
+  proxy?: unknown;
+  /** Most connections open at once (default 10); `null` = unlimited. Extra requests queue FIFO. */
+  maxConnections?: number | null;
+  /** Most idle connections kept (default unlimited, capped at `maxConnections`). */
+  maxKeepaliveConnections?: number | null;
+  /** Seconds an idle connection may live; `null` = no expiry. */
+  keepaliveExpiry?: number | null;
+  http1?: boolean;
+  http2?: boolean;
+  /** Retries of connection establishment (ConnectError/ConnectTimeout), with exponential backoff. */
+  retries?: number;
+  localAddress?: string | null;
+  /** Connect every origin through this unix socket. */
+  uds?: string | null;
+  socketOptions?: SocketOption[] | null;
+  /** The network backend; default: the one for this runtime (from the package's export conditions). */
+  networkBackend?: AsyncNetworkBackend | null;
+  /** Upper bound on a response head in bytes (default 64 KiB). */
+  maxHeaderSize?: number;
+}
+
+/** Options after defaults and checks. */
+export interface ResolvedPoolOptions {
+  ssl: TlsOptions | null;
+  maxConnections: number;
+  maxKeepaliveConnections: number;
+  keepaliveExpiry: number | null;
+  http1: boolean;
+  http2: boolean;
+  retries: number;
+  localAddress: string | null;
+  uds: string | null;
+  socketOptions: SocketOption[] | null;
+  maxHeaderSize: number;
+}
+
+const KNOWN = new Set([
+  "ssl",
+  "proxy",
+  "maxConnections",
+  "maxKeepaliveConnections",
+  "keepaliveExpiry",
+  "http1",
+  "http2",
+  "retries",
+  "localAddress",
+  "uds",
+  "socketOptions",
+  "networkBackend",
+  "maxHeaderSize",
+]);
+
+/** Applies defaults and validates every option. */
+export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`AsyncConnectionPool options must be an object, but got ${describe(options)}.`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw new TypeError(`Unknown AsyncConnectionPool option "${key}".`);
+  }
+  if (options.proxy != null) {
+    throw new UnsupportedProtocol("The \"proxy\" option is not supported by this version of httpcore2.");
+  }
+  const maxConnections = limit("maxConnections", options.maxConnections, 10, 1);
+  const maxKeepalive = limit("maxKeepaliveConnections", options.maxKeepaliveConnections, null, 0);
+  const http1 = flag("http1", options.http1, true);
+  const http2 = flag("http2", options.http2, false);
+  if (!http1 && !http2) throw new TypeError("At least one of http1 and http2 must be enabled.");
+  if (!http1) {
+    throw new UnsupportedProtocol(
+      "HTTP/2 is not supported by this version of httpcore2; http1: false leaves no protocol to use.",
+    );
+  }
+  const retries = options.retries ?? 0;
+  if (!Number.isInteger(retries) || retries < 0) {
+    throw new TypeError(`retries must be a non-negative integer, but got ${String(retries)}.`);
+  }
+  const keepaliveExpiry = options.keepaliveExpiry ?? null;
+  if (keepaliveExpiry !== null && !(typeof keepaliveExpiry === "number" && keepaliveExpiry >= 0)) {
+    throw new TypeError(`keepaliveExpiry must be a number of seconds >= 0 or null, but got ${String(keepaliveExpiry)}.`);
+  }
+  const maxHeaderSize = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
+  if (!Number.isInteger(maxHeaderSize) || maxHeaderSize < 1024) {
+    throw new TypeError(`maxHeaderSize must be an integer >= 1024, but got ${String(maxHeaderSize)}.`);
+  }
+  if (options.socketOptions != null && !Array.isArray(options.socketOptions)) {
+    throw new TypeError("socketOptions must be an array of socket options.");
+  }
+  return {
+    ssl: options.ssl ?? null,
+    maxConnections,
+    maxKeepaliveConnections: Math.min(maxConnections, maxKeepalive),
+    keepaliveExpiry,
+    http1,
+    http2,
+    retries,
+    localAddress: options.localAddress ?? null,
+    uds: options.uds ?? null,
+    socketOptions: options.socketOptions ?? null,
+    maxHeaderSize,
+  };
+}
+
+function limit(name: string, value: number | null | undefined, fallback: number | null, min: number): number {
+  const v = value === undefined ? fallback : value;
+  if (v === null) return Number.POSITIVE_INFINITY;
+  if (!Number.isInteger(v) || v < min) {
+    throw new TypeError(`${name} must be an integer >= ${min} or null, but got ${String(v)}.`);
+  }
+  return v;
+}
+
+function flag(name: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw new TypeError(`${name} must be a boolean.`);
+  return value;
+}
