@@ -6,7 +6,10 @@ import type { HeaderList } from "./h11/types.js";
 import { describe } from "./url.js";
 
 /** Headers as callers may give them: a record, name/value pairs (order kept), or a `Headers`. */
-export type HeadersInit = Record<string, string | number> | Iterable<readonly [string, string]> | Headers;
+export type HeadersInit =
+  | Record<string, string | number>
+  | Iterable<readonly [string, string]>
+  | Headers;
 
 /** Turns any accepted header form into a list of `[name, value]` pairs, in order. */
 export function normalizeHeaders(input: HeadersInit | null | undefined): HeaderList {

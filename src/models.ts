@@ -8,6 +8,7 @@ import { validateHeader, validateMethod, validateTarget } from "./h11/request-wr
 import type { HeaderList } from "./h11/types.js";
 import { type HeadersInit, normalizeHeaders } from "./headers.js";
 import type { TraceCallback } from "./trace.js";
+import { type WireHead, wireHeaders } from "./connection/wire-headers.js";
 import { parseRequestUrl, type RequestURL } from "./url.js";
 
 /** Timeouts in seconds; a missing or `null` entry means no timeout. */
@@ -54,6 +55,8 @@ export class Request {
   readonly signal: AbortSignal | null;
   /** The request-target sent on the wire. */
   readonly target: string;
+  /** Wire headers (`Host` first, framing last) and body framing, checked on construction. */
+  readonly wire: WireHead;
 
   constructor(method: string, url: string | URL, options: RequestOptions = {}) {
     if (typeof method !== "string") {
@@ -73,6 +76,7 @@ export class Request {
       validateTarget(target);
     }
     this.target = target ?? this.url.target;
+    this.wire = wireHeaders(this);
   }
 
   /** `<Request [GET]>` */
@@ -174,7 +178,9 @@ export class Response {
   /** Yields the body as it arrives; can be called once. Closes the response at the end or on error. */
   async *aiterStream(): AsyncGenerator<Uint8Array, void, undefined> {
     if (this.#iterated) {
-      throw new Error("Attempted to call 'for await (... of response.aiterStream())' more than once.");
+      throw new Error(
+        "Attempted to call 'for await (... of response.aiterStream())' more than once.",
+      );
     }
     this.#iterated = true;
     if (this.#stream === null) {

@@ -5,7 +5,10 @@
  */
 
 /** Receives trace events; may return a promise, which is awaited. */
-export type TraceCallback = (eventName: string, info: Record<string, unknown>) => void | Promise<void>;
+export type TraceCallback = (
+  eventName: string,
+  info: Record<string, unknown>,
+) => void | Promise<void>;
 
 /**
  * Runs `fn` between `<name>.started` and `<name>.complete` (or `<name>.failed`) events.

@@ -74,7 +74,8 @@ export class AsyncMockStream implements AsyncNetworkStream {
   }
 
   getExtraInfo(key: string): unknown {
-    if (key === "ssl_object") return { alpnProtocol: this.#http2 ? "h2" : "http/1.1", version: "TLSv1.3" };
+    if (key === "ssl_object")
+      return { alpnProtocol: this.#http2 ? "h2" : "http/1.1", version: "TLSv1.3" };
     return null;
   }
 
@@ -101,7 +102,10 @@ export class AsyncMockBackend implements AsyncNetworkBackend {
     let script: MockChunk[];
     if (this.#options.perConnection) {
       const s = (this.#buffer as MockChunk[][])[this.streams.length];
-      if (s === undefined) throw new ConnectError(`could not connect to ${where} (no script left in the mock backend)`);
+      if (s === undefined)
+        throw new ConnectError(
+          `could not connect to ${where} (no script left in the mock backend)`,
+        );
       script = s;
     } else {
       script = this.#buffer as MockChunk[];
@@ -111,13 +115,20 @@ export class AsyncMockBackend implements AsyncNetworkBackend {
     return stream;
   }
 
-  async connectTcp(host: string, port: number, opts: ConnectTcpOptions = {}): Promise<AsyncNetworkStream> {
+  async connectTcp(
+    host: string,
+    port: number,
+    opts: ConnectTcpOptions = {},
+  ): Promise<AsyncNetworkStream> {
     opts.signal?.throwIfAborted();
     this.connects.push([host, port]);
     return this.#next(`${host}:${port}`);
   }
 
-  async connectUnixSocket(path: string, opts: ConnectUnixOptions = {}): Promise<AsyncNetworkStream> {
+  async connectUnixSocket(
+    path: string,
+    opts: ConnectUnixOptions = {},
+  ): Promise<AsyncNetworkStream> {
     opts.signal?.throwIfAborted();
     this.connects.push([path]);
     return this.#next(path);

@@ -19,7 +19,10 @@ export function onAbort(signal: AbortSignal | null | undefined, onAbort: () => v
 }
 
 /** Rejects with the signal's reason as soon as it aborts, else settles like `promise`. */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | null | undefined): Promise<T> {
+export function raceAbort<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | null | undefined,
+): Promise<T> {
   if (!signal) return promise;
   if (signal.aborted) {
     promise.catch(noop);

@@ -4,7 +4,12 @@
  * HTTP/1.1 connection over it.
  * @module
  */
-import type { AsyncNetworkBackend, AsyncNetworkStream, SocketOption, TlsOptions } from "../backends/base.js";
+import type {
+  AsyncNetworkBackend,
+  AsyncNetworkStream,
+  SocketOption,
+  TlsOptions,
+} from "../backends/base.js";
 import { ConnectError, ConnectionNotAvailable, ConnectTimeout, abortReason } from "../errors.js";
 import type { Request, Response } from "../models.js";
 import { traced } from "../trace.js";
@@ -58,7 +63,8 @@ export class AsyncHTTPConnection implements AsyncConnectionInterface {
       );
     }
     if (this.#connection === null) {
-      if (this.#connecting || this.#connectFailed || this.#closed) throw new ConnectionNotAvailable();
+      if (this.#connecting || this.#connectFailed || this.#closed)
+        throw new ConnectionNotAvailable();
       this.#connecting = true;
       try {
         const stream = await this.#connect(request);
@@ -124,7 +130,13 @@ export class AsyncHTTPConnection implements AsyncConnectionInterface {
       stream = await traced(
         trace,
         "connection.connect_tcp",
-        { host, port, local_address: localAddress ?? null, timeout, socket_options: socketOptions ?? null },
+        {
+          host,
+          port,
+          local_address: localAddress ?? null,
+          timeout,
+          socket_options: socketOptions ?? null,
+        },
         () => backend.connectTcp(host, port, { timeout, localAddress, socketOptions, signal }),
       );
     }
@@ -194,7 +206,9 @@ export class AsyncHTTPConnection implements AsyncConnectionInterface {
       kind: "AsyncHTTPConnection",
       origin: String(this.origin),
       httpVersion: inner?.httpVersion ?? null,
-      state: inner?.state ?? (this.#connectFailed ? "CONNECTION FAILED" : this.#closed ? "CLOSED" : "CONNECTING"),
+      state:
+        inner?.state ??
+        (this.#connectFailed ? "CONNECTION FAILED" : this.#closed ? "CLOSED" : "CONNECTING"),
       requestCount: inner?.requestCount ?? 0,
     };
   }
@@ -210,7 +224,9 @@ export class AsyncHTTPConnection implements AsyncConnectionInterface {
 
   async aclose(): Promise<void> {
     this.#closed = true;
-    this.#closer.abort(new ConnectError(`connection to ${this.origin} was closed while connecting`));
+    this.#closer.abort(
+      new ConnectError(`connection to ${this.origin} was closed while connecting`),
+    );
     await this.#connection?.aclose();
   }
 }

@@ -25,7 +25,7 @@ import { onAbort } from "./abort.js";
 import { now } from "./clock.js";
 import type { AsyncConnectionInterface, ConnectionSnapshot } from "./interfaces.js";
 import { UpgradeStream } from "./upgrade-stream.js";
-import { type Framing, wireHeaders } from "./wire-headers.js";
+import type { Framing } from "./wire-headers.js";
 
 /** Bytes asked of the network per read, as httpcore's `READ_NUM_BYTES`. */
 const READ_NUM_BYTES = 64 * 1024;
@@ -113,7 +113,7 @@ export class AsyncHTTP11Connection implements AsyncConnectionInterface {
     const trace = request.extensions.trace;
     try {
       if (exchange.aborted) throw abortReason(signal as AbortSignal);
-      const { headers, framing } = wireHeaders(request);
+      const { headers, framing } = request.wire;
       const head = encodeRequestHead(request.method, request.target, headers);
       await traced(trace, "http11.send_request_headers", { request }, () =>
         this.#sendHead(exchange, head, framing),
@@ -158,7 +158,11 @@ export class AsyncHTTP11Connection implements AsyncConnectionInterface {
   async #sendHead(exchange: Exchange, head: Uint8Array, framing: Framing): Promise<void> {
     const body = exchange.request.body;
     // One write for a small request: fewer syscalls and no Nagle stall between head and body.
-    if (framing.kind === "length" && body?.kind === "bytes" && body.bytes.length <= COALESCE_LIMIT) {
+    if (
+      framing.kind === "length" &&
+      body?.kind === "bytes" &&
+      body.bytes.length <= COALESCE_LIMIT
+    ) {
       await this.#write(exchange, concat([head, body.bytes], head.length + body.bytes.length));
       return;
     }

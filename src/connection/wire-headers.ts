@@ -10,8 +10,14 @@ import type { Request } from "../models.js";
 /** How the request body is framed. */
 export type Framing = { kind: "none" } | { kind: "length"; length: number } | { kind: "chunked" };
 
+/** Wire headers and body framing of a request. */
+export interface WireHead {
+  headers: HeaderList;
+  framing: Framing;
+}
+
 /** Computes the wire headers and body framing of `request`. */
-export function wireHeaders(request: Request): { headers: HeaderList; framing: Framing } {
+export function wireHeaders(request: Pick<Request, "headers" | "url" | "body">): WireHead {
   const user = request.headers;
   const headers: HeaderList =
     findHeader(user, "host") === -1 ? [["Host", request.url.authority], ...user] : [...user];
@@ -37,7 +43,10 @@ export function wireHeaders(request: Request): { headers: HeaderList; framing: F
         `Content-Length ${length} does not match the ${body.bytes.length}-byte request body.`,
       );
     }
-    return { headers, framing: length === 0 && body === null ? { kind: "none" } : { kind: "length", length } };
+    return {
+      headers,
+      framing: length === 0 && body === null ? { kind: "none" } : { kind: "length", length },
+    };
   }
   if (body === null) return { headers, framing: { kind: "none" } };
   if (body.kind === "bytes") {

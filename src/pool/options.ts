@@ -67,13 +67,17 @@ const KNOWN = new Set([
 /** Applies defaults and validates every option. */
 export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
   if (typeof options !== "object" || options === null) {
-    throw new TypeError(`AsyncConnectionPool options must be an object, but got ${describe(options)}.`);
+    throw new TypeError(
+      `AsyncConnectionPool options must be an object, but got ${describe(options)}.`,
+    );
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) throw new TypeError(`Unknown AsyncConnectionPool option "${key}".`);
   }
   if (options.proxy != null) {
-    throw new UnsupportedProtocol("The \"proxy\" option is not supported by this version of httpcore2.");
+    throw new UnsupportedProtocol(
+      'The "proxy" option is not supported by this version of httpcore2.',
+    );
   }
   const maxConnections = limit("maxConnections", options.maxConnections, 10, 1);
   const maxKeepalive = limit("maxKeepaliveConnections", options.maxKeepaliveConnections, null, 0);
@@ -91,11 +95,15 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
   }
   const keepaliveExpiry = options.keepaliveExpiry ?? null;
   if (keepaliveExpiry !== null && !(typeof keepaliveExpiry === "number" && keepaliveExpiry >= 0)) {
-    throw new TypeError(`keepaliveExpiry must be a number of seconds >= 0 or null, but got ${String(keepaliveExpiry)}.`);
+    throw new TypeError(
+      `keepaliveExpiry must be a number of seconds >= 0 or null, but got ${String(keepaliveExpiry)}.`,
+    );
   }
   const maxHeaderSize = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
   if (!Number.isInteger(maxHeaderSize) || maxHeaderSize < 1024) {
-    throw new TypeError(`maxHeaderSize must be an integer >= 1024, but got ${String(maxHeaderSize)}.`);
+    throw new TypeError(
+      `maxHeaderSize must be an integer >= 1024, but got ${String(maxHeaderSize)}.`,
+    );
   }
   if (options.socketOptions != null && !Array.isArray(options.socketOptions)) {
     throw new TypeError("socketOptions must be an array of socket options.");
@@ -115,7 +123,12 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
   };
 }
 
-function limit(name: string, value: number | null | undefined, fallback: number | null, min: number): number {
+function limit(
+  name: string,
+  value: number | null | undefined,
+  fallback: number | null,
+  min: number,
+): number {
   const v = value === undefined ? fallback : value;
   if (v === null) return Number.POSITIVE_INFINITY;
   if (!Number.isInteger(v) || v < min) {

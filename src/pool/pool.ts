@@ -51,7 +51,11 @@ export class AsyncConnectionPool {
   }
 
   /** Sends a request and reads the whole response body. */
-  async request(method: string, url: string | URL, options: RequestOptions = {}): Promise<Response> {
+  async request(
+    method: string,
+    url: string | URL,
+    options: RequestOptions = {},
+  ): Promise<Response> {
     const response = await this.handleAsyncRequest(new Request(method, url, options));
     try {
       await response.aread();
@@ -108,7 +112,11 @@ export class AsyncConnectionPool {
     return this.#wrapResponse(response, poolRequest);
   }
 
-  #waitForConnection(poolRequest: PoolRequest, deadline: number | null, poolTimeout: number | null): Promise<void> {
+  #waitForConnection(
+    poolRequest: PoolRequest,
+    deadline: number | null,
+    poolTimeout: number | null,
+  ): Promise<void> {
     const signal = poolRequest.request.signal;
     const origin = poolRequest.request.url.origin;
     const waiting = new Promise<void>((resolve, reject) => {
@@ -295,11 +303,14 @@ export class AsyncConnectionPool {
     this.#expiryTimer = null;
     this.#expiryAt = next;
     if (next === Number.POSITIVE_INFINITY || this.#closed) return;
-    const timer = setTimeout(() => {
-      this.#expiryTimer = null;
-      this.#expiryAt = Number.POSITIVE_INFINITY;
-      void this.#closeConnections(this.#assignRequestsToConnections());
-    }, Math.max(0, (next - now()) * 1000) + 1);
+    const timer = setTimeout(
+      () => {
+        this.#expiryTimer = null;
+        this.#expiryAt = Number.POSITIVE_INFINITY;
+        void this.#closeConnections(this.#assignRequestsToConnections());
+      },
+      Math.max(0, (next - now()) * 1000) + 1,
+    );
     (timer as { unref?: () => void }).unref?.();
     this.#expiryTimer = timer;
   }
