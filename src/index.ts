@@ -21,7 +21,7 @@ export {
   type MockBackendOptions,
   type MockChunk,
 } from "./backends/mock.js";
-export type { RequestContent } from "./body.js";
+export type { RequestBody, RequestContent } from "./body.js";
 export { AsyncHTTPConnection, type HTTPConnectionOptions } from "./connection/connection.js";
 export { AsyncHTTP11Connection, type HTTP11Options } from "./connection/http11.js";
 export type {
@@ -29,6 +29,7 @@ export type {
   ConnectionSnapshot,
   ConnectionState,
 } from "./connection/interfaces.js";
+export type { Framing, WireHead } from "./connection/wire-headers.js";
 export * from "./errors.js";
 export type { HeaderList } from "./h11/types.js";
 export type { HeadersInit } from "./headers.js";

@@ -4,11 +4,11 @@
  */
 import type { AsyncNetworkStream } from "./backends/base.js";
 import { type RequestBody, type RequestContent, toRequestBody } from "./body.js";
+import { type WireHead, wireHeaders } from "./connection/wire-headers.js";
 import { validateHeader, validateMethod, validateTarget } from "./h11/request-writer.js";
 import type { HeaderList } from "./h11/types.js";
 import { type HeadersInit, normalizeHeaders } from "./headers.js";
 import type { TraceCallback } from "./trace.js";
-import { type WireHead, wireHeaders } from "./connection/wire-headers.js";
 import { parseRequestUrl, type RequestURL } from "./url.js";
 
 /** Timeouts in seconds; a missing or `null` entry means no timeout. */

@@ -12,7 +12,7 @@ export type SocketOption =
 
 /** TLS settings, as accepted in the pool's `ssl` option. */
 export interface TlsOptions {
-  /** Extra trusted CA certificate(s), PEM. */
+  /** Trusted CA certificate(s), PEM; like `node:tls`, they replace the default roots. */
   ca?: string | Uint8Array | Array<string | Uint8Array>;
   /** Verify the server certificate (default `true`). */
   rejectUnauthorized?: boolean;

@@ -10,7 +10,7 @@ import type {
   SocketOption,
   TlsOptions,
 } from "../backends/base.js";
-import { ConnectError, ConnectionNotAvailable, ConnectTimeout, abortReason } from "../errors.js";
+import { abortReason, ConnectError, ConnectionNotAvailable, ConnectTimeout } from "../errors.js";
 import type { Request, Response } from "../models.js";
 import { traced } from "../trace.js";
 import type { Origin } from "../url.js";

@@ -6,6 +6,7 @@
 import type { AsyncNetworkStream } from "../backends/base.js";
 import { checkChunk } from "../body.js";
 import {
+  abortReason,
   ConnectionNotAvailable,
   HTTPCoreError,
   LocalProtocolError,
@@ -13,7 +14,6 @@ import {
   ProtocolError,
   RemoteProtocolError,
   WriteError,
-  abortReason,
 } from "../errors.js";
 import { encodeChunk, encodeRequestHead, LAST_CHUNK, ResponseParser } from "../h11/index.js";
 import type { ResponseHead } from "../h11/types.js";

@@ -31,7 +31,7 @@ export interface AsyncConnectionInterface {
   isClosed(): boolean;
   /** `'https://example.com:443', HTTP/1.1, IDLE, Request Count: 1` */
   info(): string;
-  /** When an idle connection's keep-alive runs out, in {@link now} seconds; null if never. */
+  /** When an idle connection's keep-alive runs out, in monotonic seconds (`performance.now() / 1000`); null if never. */
   expiresAt(): number | null;
   toJSON(): ConnectionSnapshot;
   aclose(): Promise<void>;

@@ -8,5 +8,5 @@ import { AsyncNodeBackend } from "../backends/node.js";
 
 setDefaultNetworkBackend(() => new AsyncNodeBackend());
 
-export { AsyncNodeBackend } from "../backends/node.js";
+export { AsyncNodeBackend, AsyncNodeStream } from "../backends/node.js";
 export * from "../index.js";

@@ -5,11 +5,11 @@
  */
 import type { AsyncNetworkBackend } from "../backends/base.js";
 import { defaultNetworkBackend } from "../backends/default.js";
-import { ConnectionNotAvailable, HTTPCoreError, PoolTimeout, abortReason } from "../errors.js";
 import { raceAbort } from "../connection/abort.js";
 import { now } from "../connection/clock.js";
 import { AsyncHTTPConnection } from "../connection/connection.js";
 import { StaleConnection } from "../connection/http11.js";
+import { abortReason, ConnectionNotAvailable, HTTPCoreError, PoolTimeout } from "../errors.js";
 import {
   getStream,
   Request,
