@@ -24,10 +24,14 @@ export {
 export type { RequestBody, RequestContent } from "./body.js";
 export { AsyncHTTPConnection, type HTTPConnectionOptions } from "./connection/connection.js";
 export { AsyncHTTP11Connection, type HTTP11Options } from "./connection/http11.js";
-export type {
-  AsyncConnectionInterface,
-  ConnectionSnapshot,
-  ConnectionState,
+export {
+  type AsyncConnectionInterface,
+  type ConnectionFactory,
+  type ConnectionFactoryOptions,
+  type ConnectionSnapshot,
+  type ConnectionState,
+  isConnectionFactory,
+  type PoolConnection,
 } from "./connection/interfaces.js";
 export type { Framing, WireHead } from "./connection/wire-headers.js";
 export * from "./errors.js";

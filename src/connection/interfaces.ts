@@ -36,3 +36,33 @@ export interface AsyncConnectionInterface {
   toJSON(): ConnectionSnapshot;
   aclose(): Promise<void>;
 }
+
+/** A connection the pool can own: one it made, a proxy connection, or a fetch-backed lane. */
+export interface PoolConnection extends AsyncConnectionInterface {
+  /** True once a request started using it; an unstarted one is dropped when its request aborts. */
+  hasStarted(): boolean;
+  toString(): string;
+}
+
+/**
+ * A backend that supplies whole connections rather than byte streams (the fetch backend): the pool
+ * asks it for a connection per origin instead of building HTTP/1.1 over `connectTcp`.
+ */
+export interface ConnectionFactory {
+  createConnection(origin: Origin, options: ConnectionFactoryOptions): PoolConnection;
+}
+
+/** What the pool passes to a {@link ConnectionFactory}. */
+export interface ConnectionFactoryOptions {
+  keepaliveExpiry: number | null;
+  maxHeaderSize: number;
+}
+
+/** True if `backend` supplies connections itself. */
+export function isConnectionFactory(backend: unknown): backend is ConnectionFactory {
+  return (
+    typeof backend === "object" &&
+    backend !== null &&
+    typeof (backend as { createConnection?: unknown }).createConnection === "function"
+  );
+}

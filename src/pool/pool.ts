@@ -9,6 +9,7 @@ import { raceAbort } from "../connection/abort.js";
 import { now } from "../connection/clock.js";
 import { AsyncHTTPConnection } from "../connection/connection.js";
 import { StaleConnection } from "../connection/http11.js";
+import { isConnectionFactory, type PoolConnection } from "../connection/interfaces.js";
 import { abortReason, ConnectionNotAvailable, HTTPCoreError, PoolTimeout } from "../errors.js";
 import {
   getStream,
@@ -23,7 +24,7 @@ import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from "
 
 /** A request waiting for, or holding, a connection. */
 class PoolRequest {
-  connection: AsyncHTTPConnection | null = null;
+  connection: PoolConnection | null = null;
   /** Wakes the waiting task after an assignment (or pool close). */
   wake: (() => void) | null = null;
   failure: unknown = null;
@@ -34,7 +35,7 @@ class PoolRequest {
 export class AsyncConnectionPool {
   readonly #options: ResolvedPoolOptions;
   readonly #backend: AsyncNetworkBackend;
-  #connections: AsyncHTTPConnection[] = [];
+  #connections: PoolConnection[] = [];
   #requests: PoolRequest[] = [];
   #closed = false;
   #expiryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -46,7 +47,7 @@ export class AsyncConnectionPool {
   }
 
   /** The pool's connections, oldest first (a snapshot array of live connection objects). */
-  get connections(): readonly AsyncHTTPConnection[] {
+  get connections(): readonly PoolConnection[] {
     return [...this.#connections];
   }
 
@@ -194,7 +195,7 @@ export class AsyncConnectionPool {
     }
   }
 
-  #dropConnection(connection: AsyncHTTPConnection): void {
+  #dropConnection(connection: PoolConnection): void {
     const i = this.#connections.indexOf(connection);
     if (i !== -1) this.#connections.splice(i, 1);
     void connection.aclose();
@@ -204,9 +205,9 @@ export class AsyncConnectionPool {
    * One synchronous pass: drop closed and expired connections, trim idle ones, then give each
    * queued request (FIFO) a connection. Returns the connections to close.
    */
-  #assignRequestsToConnections(): AsyncHTTPConnection[] {
-    const closing: AsyncHTTPConnection[] = [];
-    const reserved = new Set<AsyncHTTPConnection>();
+  #assignRequestsToConnections(): PoolConnection[] {
+    const closing: PoolConnection[] = [];
+    const reserved = new Set<PoolConnection>();
     for (const r of this.#requests) if (r.connection !== null) reserved.add(r.connection);
     let idle = 0;
     for (const c of this.#connections) if (c.isIdle() && !reserved.has(c)) idle++;
@@ -240,7 +241,7 @@ export class AsyncConnectionPool {
     return closing;
   }
 
-  #findAvailable(origin: Origin, reserved: Set<AsyncHTTPConnection>): AsyncHTTPConnection | null {
+  #findAvailable(origin: Origin, reserved: Set<PoolConnection>): PoolConnection | null {
     for (const c of this.#connections) {
       if (!reserved.has(c) && c.canHandleRequest(origin) && c.isAvailable()) return c;
     }
@@ -249,9 +250,9 @@ export class AsyncConnectionPool {
 
   #makeRoom(
     origin: Origin,
-    reserved: Set<AsyncHTTPConnection>,
-    closing: AsyncHTTPConnection[],
-  ): AsyncHTTPConnection | null {
+    reserved: Set<PoolConnection>,
+    closing: PoolConnection[],
+  ): PoolConnection | null {
     if (this.#connections.length >= this.#options.maxConnections) {
       // At the limit: an idle connection to another origin makes way for this one.
       const idle = this.#connections.find((c) => c.isIdle() && !reserved.has(c));
@@ -265,8 +266,14 @@ export class AsyncConnectionPool {
   }
 
   /** Makes a connection for `origin` (override to customise). */
-  createConnection(origin: Origin): AsyncHTTPConnection {
+  createConnection(origin: Origin): PoolConnection {
     const o = this.#options;
+    if (isConnectionFactory(this.#backend)) {
+      return this.#backend.createConnection(origin, {
+        keepaliveExpiry: o.keepaliveExpiry,
+        maxHeaderSize: o.maxHeaderSize,
+      });
+    }
     return new AsyncHTTPConnection(origin, {
       networkBackend: this.#backend,
       ssl: o.ssl,
@@ -281,12 +288,12 @@ export class AsyncConnectionPool {
     });
   }
 
-  #remove(connection: AsyncHTTPConnection): void {
+  #remove(connection: PoolConnection): void {
     const i = this.#connections.indexOf(connection);
     if (i !== -1) this.#connections.splice(i, 1);
   }
 
-  async #closeConnections(closing: AsyncHTTPConnection[]): Promise<void> {
+  async #closeConnections(closing: PoolConnection[]): Promise<void> {
     if (closing.length === 0) return;
     await Promise.all(closing.map((c) => c.aclose()));
   }

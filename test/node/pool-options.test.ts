@@ -5,6 +5,7 @@ import { describe, expect, inject, it } from "vitest";
 import { AsyncNodeBackend } from "../../src/backends/node.js";
 import {
   AsyncConnectionPool,
+  type AsyncHTTPConnection,
   ConnectError,
   type PoolOptions,
   ReadTimeout,
@@ -35,7 +36,7 @@ describe("Node pool options", () => {
   it("localAddress binds the client side", async () => {
     await using p = pool({ localAddress: "127.0.0.1" });
     await using r = await p.stream("GET", `${http}/`);
-    const stream = p.connections[0]?.connection?.stream;
+    const stream = (p.connections[0] as AsyncHTTPConnection).connection?.stream;
     expect((stream?.getExtraInfo("client_addr") as [string, number])[0]).toBe("127.0.0.1");
   });
 
