@@ -97,6 +97,8 @@ export interface ResponseExtensions {
 /** A body that can be iterated once and closed (closing releases the connection). */
 export interface ResponseByteStream extends AsyncIterable<Uint8Array> {
   aclose(): Promise<void>;
+  /** Optional fast path: the whole rest of the body at once, without per-chunk iteration. */
+  readAll?(): Promise<Uint8Array>;
 }
 
 /** Options of `new Response()`. */
@@ -165,6 +167,16 @@ export class Response {
   /** Reads the rest of the body, closes the response and returns the bytes; idempotent. */
   async aread(): Promise<Uint8Array> {
     if (this.#content !== null) return this.#content;
+    const stream = this.#stream;
+    if (stream?.readAll !== undefined && !this.#iterated) {
+      this.#iterated = true;
+      try {
+        this.#content = await stream.readAll();
+      } finally {
+        await this.aclose();
+      }
+      return this.#content;
+    }
     const parts: Uint8Array[] = [];
     let total = 0;
     for await (const chunk of this.aiterStream()) {

@@ -14,13 +14,23 @@ export type TraceCallback = (
  * Runs `fn` between `<name>.started` and `<name>.complete` (or `<name>.failed`) events.
  * Without a callback it is just `fn()`, so tracing costs nothing when unused.
  */
-export async function traced<T>(
+export function traced<T>(
   trace: TraceCallback | undefined,
   name: string,
   info: Record<string, unknown>,
   fn: () => Promise<T>,
 ): Promise<T> {
+  // Not an async function: without a callback no extra promise wraps the hot path.
   if (trace === undefined) return fn();
+  return tracedCall(trace, name, info, fn);
+}
+
+async function tracedCall<T>(
+  trace: TraceCallback,
+  name: string,
+  info: Record<string, unknown>,
+  fn: () => Promise<T>,
+): Promise<T> {
   await trace(`${name}.started`, info);
   let result: T;
   try {

@@ -37,7 +37,7 @@ export class Origin {
   }
 }
 
-/** A parsed request URL. */
+/** A parsed request URL (immutable: parses are cached and shared). */
 export interface RequestURL {
   /** Lower-case scheme without `:`. */
   scheme: string;
@@ -67,6 +67,22 @@ function hasForbiddenChar(s: string): boolean {
  * @throws LocalProtocolError for control characters or an unparseable URL.
  */
 export function parseRequestUrl(input: string | URL): RequestURL {
+  if (typeof input === "string") {
+    const cached = cache.get(input);
+    if (cached !== undefined) return cached;
+    const parsed = parseUncached(input);
+    // Requests tend to repeat a few URLs; WHATWG parsing is the costliest step of building one.
+    if (cache.size >= CACHE_SIZE) cache.clear();
+    cache.set(input, parsed);
+    return parsed;
+  }
+  return parseUncached(input);
+}
+
+const CACHE_SIZE = 512;
+const cache = new Map<string, RequestURL>();
+
+function parseUncached(input: string | URL): RequestURL {
   let url: URL;
   if (typeof input === "string") {
     if (hasForbiddenChar(input)) {
@@ -96,14 +112,14 @@ export function parseRequestUrl(input: string | URL): RequestURL {
     throw new LocalProtocolError(`Invalid request URL ${JSON.stringify(url.href)}: missing host.`);
   }
   const port = url.port === "" ? defaultPort : Number(url.port);
-  return {
+  return Object.freeze({
     scheme,
     host: url.hostname,
     authority: url.host,
     origin: new Origin(scheme, url.hostname, port),
     target: (url.pathname || "/") + url.search,
     href: url.href,
-  };
+  });
 }
 
 /** A short description of a value's type for error messages. */

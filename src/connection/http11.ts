@@ -261,7 +261,35 @@ export class AsyncHTTP11Connection implements AsyncConnectionInterface {
       }
       if (trace) await trace("http11.receive_response_body.complete", { return_value: null });
     }.bind(this);
-    return { [Symbol.asyncIterator]: iterate, aclose: close };
+    const stream: ResponseByteStream = { [Symbol.asyncIterator]: iterate, aclose: close };
+    // Without a trace callback `request()` reads the body in one loop: no generator per chunk.
+    if (trace === undefined) stream.readAll = () => this.#readAll(exchange, close);
+    return stream;
+  }
+
+  async #readAll(exchange: Exchange, close: () => Promise<void>): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    try {
+      if (!exchange.responseDone) {
+        for (;;) {
+          const event = exchange.parser.nextEvent();
+          if (event.type === "data") {
+            parts.push(event.data);
+            total += event.data.length;
+          } else if (event.type === "need-data") await this.#read(exchange);
+          else if (event.type === "end") break;
+          else throw new RemoteProtocolError(`unexpected ${event.type} event in the response body`);
+        }
+        exchange.responseDone = true;
+      }
+    } catch (error) {
+      const failure = this.#failure(exchange, error, false);
+      await close();
+      throw failure;
+    }
+    await close();
+    return concat(parts, total);
   }
 
   /** Maps an error of the exchange to what the caller should see. */

@@ -174,6 +174,16 @@ export class AsyncConnectionPool {
       },
       aclose: release,
     };
+    const readAll = inner.readAll;
+    if (readAll !== undefined) {
+      wrapped.readAll = async () => {
+        try {
+          return await readAll();
+        } finally {
+          await release();
+        }
+      };
+    }
     setStream(response, wrapped);
     return response;
   }
@@ -269,10 +279,7 @@ export class AsyncConnectionPool {
   createConnection(origin: Origin): PoolConnection {
     const o = this.#options;
     if (isConnectionFactory(this.#backend)) {
-      return this.#backend.createConnection(origin, {
-        keepaliveExpiry: o.keepaliveExpiry,
-        maxHeaderSize: o.maxHeaderSize,
-      });
+      return this.#backend.createConnection(origin, { ...o });
     }
     return new AsyncHTTPConnection(origin, {
       networkBackend: this.#backend,
