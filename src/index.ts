@@ -49,5 +49,23 @@ export {
 } from "./models.js";
 export type { PoolOptions } from "./pool/options.js";
 export { AsyncConnectionPool } from "./pool/pool.js";
+export {
+  AsyncForwardHTTPConnection,
+  AsyncSocks5Connection,
+  AsyncTunnelHTTPConnection,
+  NoProxy,
+  Proxy,
+  type ProxyConfig,
+  type ProxyConnectionSnapshot,
+  type ProxyInput,
+  type ProxyOptions,
+  ProxyRoutes,
+  type ProxyScheme,
+  type ProxySelector,
+  type Socks5BoundAddress,
+  Socks5Handshake,
+  type Socks5HandshakeOptions,
+  type Socks5State,
+} from "./proxy/index.js";
 export type { TraceCallback } from "./trace.js";
 export { Origin, type RequestURL } from "./url.js";

@@ -5,14 +5,20 @@
 import type { AsyncNetworkBackend, SocketOption, TlsOptions } from "../backends/base.js";
 import { UnsupportedProtocol } from "../errors.js";
 import { DEFAULT_MAX_HEADER_SIZE } from "../h11/index.js";
-import { describe } from "../url.js";
+import { type Proxy as HTTPProxy, type ProxyInput, resolveProxyOption } from "../proxy/proxy.js";
+import { describe, type Origin } from "../url.js";
 
 /** Options of `new AsyncConnectionPool()`; times are in seconds. */
 export interface PoolOptions {
   /** TLS settings for `https` origins; the backend checks what it can honour. */
   ssl?: TlsOptions | null;
-  /** Proxy routing (a later release); passing one now throws rather than being ignored. */
-  proxy?: unknown;
+  /**
+   * Send requests through a proxy: a URL (`"http://user:pass@127.0.0.1:3128"`,
+   * `"socks5://127.0.0.1:1080"`), `{ url, auth?, headers?, ssl?, tunnelHttp? }`, a `Proxy`, or an
+   * object with `forUrl(url)` choosing per target (`Proxy.fromEnv()`). `ssl` stays the TLS
+   * settings for targets; `proxy.ssl` is for TLS to an `https://` proxy.
+   */
+  proxy?: ProxyInput | null;
   /** Most connections open at once (default 10); `null` = unlimited. Extra requests queue FIFO. */
   maxConnections?: number | null;
   /** Most idle connections kept (default unlimited, capped at `maxConnections`). */
@@ -36,6 +42,8 @@ export interface PoolOptions {
 /** Options after defaults and checks. */
 export interface ResolvedPoolOptions {
   ssl: TlsOptions | null;
+  /** The proxy for a target origin (null: connect directly); null when no proxy is configured. */
+  proxy: ((origin: Origin) => HTTPProxy | null) | null;
   maxConnections: number;
   maxKeepaliveConnections: number;
   keepaliveExpiry: number | null;
@@ -74,11 +82,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) throw new TypeError(`Unknown AsyncConnectionPool option "${key}".`);
   }
-  if (options.proxy != null) {
-    throw new UnsupportedProtocol(
-      'The "proxy" option is not supported by this version of httpcore2.',
-    );
-  }
+  const proxy = resolveProxyOption(options.proxy);
   const maxConnections = limit("maxConnections", options.maxConnections, 10, 1);
   const maxKeepalive = limit("maxKeepaliveConnections", options.maxKeepaliveConnections, null, 0);
   const http1 = flag("http1", options.http1, true);
@@ -110,6 +114,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
   }
   return {
     ssl: options.ssl ?? null,
+    proxy,
     maxConnections,
     maxKeepaliveConnections: Math.min(maxConnections, maxKeepalive),
     keepaliveExpiry,

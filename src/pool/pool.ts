@@ -10,7 +10,13 @@ import { now } from "../connection/clock.js";
 import { AsyncHTTPConnection } from "../connection/connection.js";
 import { StaleConnection } from "../connection/http11.js";
 import { isConnectionFactory, type PoolConnection } from "../connection/interfaces.js";
-import { abortReason, ConnectionNotAvailable, HTTPCoreError, PoolTimeout } from "../errors.js";
+import {
+  abortReason,
+  ConnectionNotAvailable,
+  HTTPCoreError,
+  PoolTimeout,
+  UnsupportedProtocol,
+} from "../errors.js";
 import {
   getStream,
   Request,
@@ -19,6 +25,7 @@ import {
   type ResponseByteStream,
   setStream,
 } from "../models.js";
+import { createProxyConnection } from "../proxy/index.js";
 import type { Origin } from "../url.js";
 import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from "./options.js";
 
@@ -44,6 +51,11 @@ export class AsyncConnectionPool {
   constructor(options: PoolOptions = {}) {
     this.#options = resolvePoolOptions(options);
     this.#backend = options.networkBackend ?? defaultNetworkBackend();
+    if (this.#options.proxy !== null && isConnectionFactory(this.#backend)) {
+      throw new UnsupportedProtocol(
+        'The "proxy" option needs a network backend that opens sockets; this backend supplies its own connections.',
+      );
+    }
   }
 
   /** The pool's connections, oldest first (a snapshot array of live connection objects). */
@@ -281,7 +293,7 @@ export class AsyncConnectionPool {
     if (isConnectionFactory(this.#backend)) {
       return this.#backend.createConnection(origin, { ...o });
     }
-    return new AsyncHTTPConnection(origin, {
+    const options = {
       networkBackend: this.#backend,
       ssl: o.ssl,
       http1: o.http1,
@@ -292,7 +304,11 @@ export class AsyncConnectionPool {
       uds: o.uds,
       socketOptions: o.socketOptions,
       maxHeaderSize: o.maxHeaderSize,
-    });
+    };
+    // Through a proxy: one connection per (proxy, target origin), as the proxy is chosen per origin.
+    const proxy = o.proxy?.(origin) ?? null;
+    if (proxy !== null) return createProxyConnection(proxy, origin, options);
+    return new AsyncHTTPConnection(origin, options);
   }
 
   #remove(connection: PoolConnection): void {

@@ -6,6 +6,7 @@
  */
 
 import type { TestProject } from "vitest/node";
+import { PROXY_PASSWORD, PROXY_USER, startProxies } from "./proxies.js";
 import { startServers } from "./servers.js";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -17,5 +18,23 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("caPem", servers.caPem);
   project.provide("clientCertPem", servers.clientCertPem);
   project.provide("clientKeyPem", servers.clientKeyPem);
-  return () => servers.close();
+  let proxies: Awaited<ReturnType<typeof startProxies>>;
+  try {
+    proxies = await startProxies([servers.httpPort, servers.httpsPort]);
+  } catch (error) {
+    await servers.close();
+    throw error;
+  }
+  project.provide("squidPort", proxies.squidPort);
+  project.provide("squidAuthPort", proxies.squidAuthPort);
+  project.provide("tinyproxyPort", proxies.tinyproxyPort);
+  project.provide("tinyproxyAuthPort", proxies.tinyproxyAuthPort);
+  project.provide("socksPort", proxies.socksPort);
+  project.provide("socksAuthPort", proxies.socksAuthPort);
+  project.provide("dantePort", proxies.dantePort);
+  project.provide("deadPort", proxies.deadPort);
+  project.provide("proxyAuth", [PROXY_USER, PROXY_PASSWORD]);
+  return async () => {
+    await Promise.all([proxies.close(), servers.close()]);
+  };
 }

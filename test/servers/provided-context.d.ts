@@ -17,5 +17,24 @@ declare module "vitest" {
     clientCertPem: string;
     /** Its private key, PEM. */
     clientKeyPem: string;
+    // Proxies on 127.0.0.1 (test/servers/proxies.ts); null when the daemon is not installed.
+    /** squid, no auth: HTTP forward + CONNECT. */
+    squidPort: number | null;
+    /** squid with Basic auth (`proxyAuth`). */
+    squidAuthPort: number | null;
+    /** tinyproxy, no auth: HTTP forward + CONNECT (to the http and https test ports). */
+    tinyproxyPort: number | null;
+    /** tinyproxy with Basic auth (`proxyAuth`). */
+    tinyproxyAuthPort: number | null;
+    /** microsocks SOCKS5, no auth. */
+    socksPort: number | null;
+    /** microsocks SOCKS5 with username/password (`proxyAuth`). */
+    socksAuthPort: number | null;
+    /** dante SOCKS5, no auth. */
+    dantePort: number | null;
+    /** A port on 127.0.0.1 where nothing listens. */
+    deadPort: number;
+    /** [username, password] every authenticating test proxy accepts. */
+    proxyAuth: [string, string];
   }
 }
