@@ -70,7 +70,11 @@ export default {
     const client = params.get("client");
     // Date.now()/performance.now() only advance across I/O in workerd, which is what we measure.
     const ms =
-      client === "fetch" ? await viaFetch(url, n, concurrent) : await viaPool(url, n, concurrent);
+      client === "fetch"
+        ? await viaFetch(url, n, concurrent)
+        : client === "raw"
+          ? await viaRawSocket(url, n)
+          : await viaPool(url, n, concurrent);
     return Response.json({ ms });
   },
 };

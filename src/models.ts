@@ -188,22 +188,49 @@ export class Response {
   }
 
   /** Yields the body as it arrives; can be called once. Closes the response at the end or on error. */
-  async *aiterStream(): AsyncGenerator<Uint8Array, void, undefined> {
+  aiterStream(): AsyncIterableIterator<Uint8Array> {
     if (this.#iterated) {
       throw new Error(
         "Attempted to call 'for await (... of response.aiterStream())' more than once.",
       );
     }
     this.#iterated = true;
-    if (this.#stream === null) {
-      if (this.#content !== null && this.#content.length > 0) yield this.#content;
-      return;
+    const stream = this.#stream;
+    if (stream === null) {
+      const content = this.#content;
+      let done = content === null || content.length === 0;
+      const once: AsyncIterableIterator<Uint8Array> = {
+        next: async () => {
+          if (done) return { value: undefined, done: true };
+          done = true;
+          return { value: content as Uint8Array, done: false };
+        },
+        [Symbol.asyncIterator]: () => once,
+      };
+      return once;
     }
-    try {
-      for await (const chunk of this.#stream) yield chunk;
-    } finally {
+    // Hand-written rather than a generator: one promise per chunk while streaming.
+    const it = stream[Symbol.asyncIterator]();
+    const finish = async (): Promise<IteratorReturnResult<undefined>> => {
       await this.aclose();
-    }
+      return { value: undefined, done: true };
+    };
+    const iterator: AsyncIterableIterator<Uint8Array> = {
+      next: async () => {
+        let result: IteratorResult<Uint8Array>;
+        try {
+          result = await it.next();
+        } catch (error) {
+          await this.aclose();
+          throw error;
+        }
+        return result.done ? finish() : result;
+      },
+      // `break` in `for await` lands here: release the connection.
+      return: finish,
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   }
 
   /** The body as a WHATWG `ReadableStream` (pull-based; cancelling it closes the response). */
@@ -216,7 +243,6 @@ export class Response {
         else controller.enqueue(value);
       },
       cancel: async () => {
-        await iterator.return(undefined);
         await this.aclose();
       },
     });

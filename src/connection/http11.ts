@@ -235,61 +235,75 @@ export class AsyncHTTP11Connection implements AsyncConnectionInterface {
 
   #bodyStream(exchange: Exchange): ResponseByteStream {
     const trace = exchange.request.extensions.trace;
+    const request = exchange.request;
     let closed = false;
     const close = async () => {
       if (closed) return;
       closed = true;
       await traced(trace, "http11.response_closed", {}, () => this.#responseClosed(exchange));
     };
-    const iterate = async function* (this: AsyncHTTP11Connection): AsyncGenerator<Uint8Array> {
-      if (exchange.responseDone) return;
-      if (trace) await trace("http11.receive_response_body.started", { request: exchange.request });
-      try {
-        for (;;) {
-          const event = exchange.parser.nextEvent();
-          if (event.type === "data") yield event.data;
-          else if (event.type === "need-data") await this.#read(exchange);
-          else if (event.type === "end") break;
-          else throw new RemoteProtocolError(`unexpected ${event.type} event in the response body`);
-        }
-        exchange.responseDone = true;
-      } catch (error) {
-        const failure = this.#failure(exchange, error, false);
-        if (trace) await trace("http11.receive_response_body.failed", { exception: failure });
-        await close();
-        throw failure;
+    const fail = async (error: unknown): Promise<never> => {
+      const failure = this.#failure(exchange, error, false);
+      if (trace) await trace("http11.receive_response_body.failed", { exception: failure });
+      await close();
+      throw failure;
+    };
+    let started = false;
+    // A hand-written iterator, not a generator: one promise per chunk on the streaming hot path.
+    const next = async (): Promise<IteratorResult<Uint8Array>> => {
+      if (exchange.responseDone) return DONE;
+      if (!started) {
+        started = true;
+        if (trace) await trace("http11.receive_response_body.started", { request });
       }
+      let chunk: Uint8Array | null;
+      try {
+        chunk = await this.#nextChunk(exchange);
+      } catch (error) {
+        return fail(error);
+      }
+      if (chunk !== null) return { value: chunk, done: false };
+      exchange.responseDone = true;
       if (trace) await trace("http11.receive_response_body.complete", { return_value: null });
-    }.bind(this);
-    const stream: ResponseByteStream = { [Symbol.asyncIterator]: iterate, aclose: close };
-    // Without a trace callback `request()` reads the body in one loop: no generator per chunk.
-    if (trace === undefined) stream.readAll = () => this.#readAll(exchange, close);
+      return DONE;
+    };
+    const iterator: AsyncIterableIterator<Uint8Array> = {
+      next,
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    const stream: ResponseByteStream = { [Symbol.asyncIterator]: () => iterator, aclose: close };
+    // Without a trace callback `request()` reads the body in one loop.
+    if (trace === undefined) {
+      stream.readAll = async () => {
+        const parts: Uint8Array[] = [];
+        let total = 0;
+        try {
+          for (;;) {
+            const chunk = exchange.responseDone ? null : await this.#nextChunk(exchange);
+            if (chunk === null) break;
+            parts.push(chunk);
+            total += chunk.length;
+          }
+          exchange.responseDone = true;
+        } catch (error) {
+          return fail(error);
+        }
+        await close();
+        return concat(parts, total);
+      };
+    }
     return stream;
   }
 
-  async #readAll(exchange: Exchange, close: () => Promise<void>): Promise<Uint8Array> {
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    try {
-      if (!exchange.responseDone) {
-        for (;;) {
-          const event = exchange.parser.nextEvent();
-          if (event.type === "data") {
-            parts.push(event.data);
-            total += event.data.length;
-          } else if (event.type === "need-data") await this.#read(exchange);
-          else if (event.type === "end") break;
-          else throw new RemoteProtocolError(`unexpected ${event.type} event in the response body`);
-        }
-        exchange.responseDone = true;
-      }
-    } catch (error) {
-      const failure = this.#failure(exchange, error, false);
-      await close();
-      throw failure;
+  /** The next piece of the body, reading as needed; `null` at its end. */
+  async #nextChunk(exchange: Exchange): Promise<Uint8Array | null> {
+    for (;;) {
+      const event = exchange.parser.nextEvent();
+      if (event.type === "data") return event.data;
+      if (event.type === "need-data") await this.#read(exchange);
+      else if (event.type === "end") return null;
+      else throw new RemoteProtocolError(`unexpected ${event.type} event in the response body`);
     }
-    await close();
-    return concat(parts, total);
   }
 
   /** Maps an error of the exchange to what the caller should see. */
@@ -408,3 +422,5 @@ export function withOrigin(error: unknown, origin: Origin): unknown {
 }
 
 function noop(): void {}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });

@@ -17,6 +17,7 @@ import {
   PoolTimeout,
   UnsupportedProtocol,
 } from "../errors.js";
+import { type FetchInit, type FetchInput, poolFetch } from "../fetch/adapter.js";
 import {
   getStream,
   Request,
@@ -81,6 +82,16 @@ export class AsyncConnectionPool {
   /** Sends a request and returns once the head arrived; close the response to free the connection. */
   async stream(method: string, url: string | URL, options: RequestOptions = {}): Promise<Response> {
     return this.handleAsyncRequest(new Request(method, url, options));
+  }
+
+  /**
+   * A WHATWG `fetch()` over this pool, returning real `Response` objects: follows redirects
+   * (`redirect: "follow"`, at most 20, credentials dropped across origins; `"manual"`;
+   * `"error"`), decodes `gzip`/`deflate`/`br` where the runtime can, and streams the body.
+   * Read or cancel each body: the connection stays busy until then.
+   */
+  fetch(input: FetchInput, init?: FetchInit): Promise<globalThis.Response> {
+    return poolFetch(this, input, init);
   }
 
   /** The core that `request()` and `stream()` call. */
@@ -176,13 +187,22 @@ export class AsyncConnectionPool {
       }
     };
     const wrapped: ResponseByteStream = {
-      [Symbol.asyncIterator]: async function* () {
-        try {
-          yield* inner;
-        } catch (error) {
+      // Forwards the connection's iterator (no generator layer); any error releases the slot.
+      [Symbol.asyncIterator]: () => {
+        const it = inner[Symbol.asyncIterator]();
+        const onError = async (error: unknown): Promise<never> => {
           await release();
           throw error;
-        }
+        };
+        const forwarded: AsyncIterableIterator<Uint8Array> = {
+          next: () => it.next().catch(onError),
+          return: async () => {
+            await release();
+            return { value: undefined, done: true };
+          },
+          [Symbol.asyncIterator]: () => forwarded,
+        };
+        return forwarded;
       },
       aclose: release,
     };
