@@ -16,6 +16,15 @@ export type {
 } from "./backends/base.js";
 export { defaultNetworkBackend, setDefaultNetworkBackend } from "./backends/default.js";
 export {
+  AsyncFetchBackend,
+  AsyncFetchConnection,
+  type FetchBackendOptions,
+  type FetchInitExtension,
+  type FetchResponseInfo,
+  supportsRequestStreams,
+  UNKNOWN_HTTP_VERSION,
+} from "./backends/fetch.js";
+export {
   AsyncMockBackend,
   AsyncMockStream,
   type MockBackendOptions,
@@ -35,6 +44,7 @@ export {
 } from "./connection/interfaces.js";
 export type { Framing, WireHead } from "./connection/wire-headers.js";
 export * from "./errors.js";
+export { type FetchInit, type FetchInput, type FetchTarget, poolFetch } from "./fetch/adapter.js";
 export type { HeaderList } from "./h11/types.js";
 export type { HeadersInit } from "./headers.js";
 export {

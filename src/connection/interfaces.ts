@@ -2,6 +2,7 @@
  * What the pool needs from a connection, whatever its protocol or transport.
  * @module
  */
+import type { SocketOption, TlsOptions } from "../backends/base.js";
 import type { Request, Response } from "../models.js";
 import type { Origin } from "../url.js";
 
@@ -56,6 +57,17 @@ export interface ConnectionFactory {
 export interface ConnectionFactoryOptions {
   keepaliveExpiry: number | null;
   maxHeaderSize: number;
+  /**
+   * The pool's transport options, so a factory that cannot honour one (the fetch backend: the
+   * platform owns the sockets) can refuse it clearly instead of ignoring it.
+   */
+  ssl?: TlsOptions | null;
+  http1?: boolean;
+  http2?: boolean;
+  retries?: number;
+  localAddress?: string | null;
+  uds?: string | null;
+  socketOptions?: SocketOption[] | null;
 }
 
 /** True if `backend` supplies connections itself. */

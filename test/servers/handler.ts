@@ -18,6 +18,12 @@
  * - `/conn` → `conn-<n>`, unique per TCP connection (proves keep-alive reuse)
  * - `/redirect?to=URL&status=302` → redirect (300–399) with `Location: URL`, empty body
  * - `/gzip` → gzip-encoded text with `Content-Encoding: gzip` and Content-Length
+ * - `/inflight?ms=M&key=K` → `{ inFlight, max }` JSON after M ms: requests of key K in flight now
+ *   and the most ever at once (proves a client's concurrency limit from the server side)
+ * - `/redirect-chain?n=N&status=302` → N redirects to itself (n-1, n-2, ...), then 200 `done`
+ * - `/encode?codings=gzip,deflate,br` → {@link ENCODE_PLAIN_TEXT} encoded with each coding in
+ *   order, `Content-Encoding` listing them (unknown names are listed but not applied)
+ * - `/cors/<route>` → `<route>` with CORS headers for any origin (`OPTIONS` preflights get 204)
  * - anything else → 404 `Not Found`
  * @module
  */
@@ -26,7 +32,7 @@ import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
-import { gzipSync } from "node:zlib";
+import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
 
 /** Pattern bytes are `i % PATTERN_MODULUS`. */
 export const PATTERN_MODULUS = 251;
@@ -83,6 +89,16 @@ const GZIP_TEXT = "Hello, gzip! ".repeat(64);
 const GZIP_BODY = gzipSync(GZIP_TEXT);
 /** The text `/gzip` encodes. */
 export const GZIP_PLAIN_TEXT = GZIP_TEXT;
+/** The text `/encode` encodes. */
+export const ENCODE_PLAIN_TEXT = "Hello, encodings! ".repeat(64);
+
+const ENCODERS: Record<string, (data: Buffer) => Buffer> = {
+  gzip: gzipSync,
+  "x-gzip": gzipSync,
+  deflate: deflateSync,
+  br: brotliCompressSync,
+  identity: (data) => data,
+};
 
 const connIds = new WeakMap<Socket, string>();
 let nextConnId = 1;
@@ -148,6 +164,7 @@ function pumpPattern(res: ServerResponse, n: number, chunk: number): void {
 export function createHandler(): TestHandler {
   const pending = new Set<ServerResponse>();
   const timers = new Set<NodeJS.Timeout>();
+  const inflight = new Map<string, { now: number; max: number }>();
 
   const later = (res: ServerResponse, ms: number, fn: () => void, repeat = false): void => {
     const timer = (repeat ? setInterval : setTimeout)(() => {
@@ -286,6 +303,63 @@ export function createHandler(): TestHandler {
         res.end();
       } else if (path === "/gzip") {
         send(res, 200, GZIP_BODY, "text/plain", { "Content-Encoding": "gzip" });
+      } else if (path === "/inflight") {
+        const key = url.searchParams.get("key") ?? "";
+        let state = inflight.get(key);
+        if (state === undefined) {
+          state = { now: 0, max: 0 };
+          inflight.set(key, state);
+        }
+        const counter = state;
+        counter.now++;
+        counter.max = Math.max(counter.max, counter.now);
+        let counted = true;
+        const done = (): void => {
+          if (counted) counter.now--;
+          counted = false;
+        };
+        res.once("close", done);
+        later(res, intParam(url, "ms", 50), () => {
+          const body = JSON.stringify({ inFlight: counter.now, max: counter.max });
+          done();
+          send(res, 200, body, "application/json");
+        });
+      } else if (path === "/redirect-chain") {
+        const n = intParam(url, "n", 1, 1000);
+        const status = intParam(url, "status", 302);
+        if (n === 0) send(res, 200, "done");
+        else {
+          res.writeHead(status, {
+            Location: `/redirect-chain?n=${n - 1}&status=${status}`,
+            "Content-Length": "0",
+          });
+          res.end();
+        }
+      } else if (path === "/encode") {
+        const codings = (url.searchParams.get("codings") ?? "")
+          .split(",")
+          .map((c) => c.trim())
+          .filter((c) => c !== "");
+        let body: Buffer = Buffer.from(ENCODE_PLAIN_TEXT);
+        for (const coding of codings) body = ENCODERS[coding]?.(body) ?? body;
+        send(res, 200, body, "text/plain", { "Content-Encoding": codings.join(", ") });
+      } else if (path.startsWith("/cors/")) {
+        res.setHeader("Access-Control-Allow-Origin", req.headers.origin ?? "*");
+        res.setHeader("Vary", "Origin");
+        res.setHeader("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, PATCH");
+        res.setHeader(
+          "Access-Control-Allow-Headers",
+          req.headers["access-control-request-headers"] ?? "*",
+        );
+        res.setHeader("Access-Control-Expose-Headers", "*");
+        res.setHeader("Timing-Allow-Origin", "*");
+        if (req.method === "OPTIONS") {
+          res.writeHead(204);
+          res.end();
+        } else {
+          req.url = path.slice("/cors".length) + url.search;
+          handle(req, res);
+        }
       } else {
         send(res, 404, "Not Found");
       }
