@@ -118,7 +118,12 @@ export async function poolFetch(
       : undefined;
     if (location === undefined || mode === "manual") {
       const finalUrl = info?.redirected ? new URL(info.url) : hop.url;
-      return toFetchResponse(response, hop.method, finalUrl, redirects > 0 || !!info?.redirected);
+      return await toFetchResponse(
+        response,
+        hop.method,
+        finalUrl,
+        redirects > 0 || !!info?.redirected,
+      );
     }
     try {
       if (mode === "error") throw new TypeError(`unexpected redirect from ${hop.url.href}`);
@@ -127,7 +132,7 @@ export async function poolFetch(
       }
       hop = redirectRequest(hop, response.status, resolveLocation(location, hop.url));
     } catch (error) {
-      await response.aclose();
+      await drain(response);
       throw error;
     }
     await drain(response);
@@ -135,22 +140,23 @@ export async function poolFetch(
 }
 
 /** Builds the platform `Response`: streamed body, decoded, with `url` and `redirected` set. */
-function toFetchResponse(
+async function toFetchResponse(
   response: PoolResponse,
   method: string,
   url: URL,
   redirected: boolean,
-): globalThis.Response {
+): Promise<globalThis.Response> {
   const status = response.status;
   if (status < 200 || status > 599) {
-    void response.aclose();
+    await response.aclose();
     throw new TypeError(`a fetch Response cannot have status ${status}`);
   }
   const headers = new Headers();
   for (const [name, value] of response.headers) headers.append(name, value);
   let body: ReadableStream<Uint8Array> | null = null;
   if (method === "HEAD" || NULL_BODY_STATUS.has(status)) {
-    void response.aclose();
+    // Awaited, so the connection is free again before the caller's next request.
+    await response.aread();
   } else {
     body = response.body;
     const decoded = (response.extensions.fetchResponse as FetchResponseInfo | undefined)?.decoded;
@@ -159,7 +165,7 @@ function toFetchResponse(
       try {
         plan = decodingPlan(headers.get("content-encoding"));
       } catch (error) {
-        void body.cancel();
+        await body.cancel();
         throw error;
       }
       if (plan !== null) {
