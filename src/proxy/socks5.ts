@@ -168,12 +168,20 @@ export class Socks5Handshake {
       );
     }
     this.#append(data);
-    let out: Uint8Array = new Uint8Array(0);
+    const out: Uint8Array[] = [];
     for (;;) {
       const next = this.#step();
-      if (next === null) return out;
-      out = next;
+      if (next === null) break;
+      out.push(next);
     }
+    if (out.length === 1) return out[0] as Uint8Array;
+    const joined = new Uint8Array(out.reduce((n, b) => n + b.length, 0));
+    let offset = 0;
+    for (const b of out) {
+      joined.set(b, offset);
+      offset += b.length;
+    }
+    return joined;
   }
 
   #waitingFor(): string {
