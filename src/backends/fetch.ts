@@ -24,7 +24,10 @@ import { AsyncFetchConnection, type FetchLaneSettings } from "./fetch/connection
 
 export {
   AsyncFetchConnection,
+  type FetchCacheMode,
+  type FetchCredentialsMode,
   type FetchInitExtension,
+  type FetchRedirectMode,
   type FetchResponseInfo,
   UNKNOWN_HTTP_VERSION,
 } from "./fetch/connection.js";

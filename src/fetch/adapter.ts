@@ -4,7 +4,12 @@
  * Redirects, content decoding and `Response` building happen here; everything below is the pool.
  * @module
  */
-import type { FetchInitExtension, FetchResponseInfo } from "../backends/fetch/connection.js";
+import type {
+  FetchCacheMode,
+  FetchCredentialsMode,
+  FetchInitExtension,
+  FetchResponseInfo,
+} from "../backends/fetch/connection.js";
 import {
   Request as PoolRequest,
   type Response as PoolResponse,
@@ -24,12 +29,23 @@ import {
 export type FetchInput = string | URL | globalThis.Request;
 
 /**
- * `pool.fetch()`'s options: the standard `RequestInit` plus the pool's request `extensions`
- * (e.g. `{ timeout: { connect: 5, read: 30 } }`). `cache` and `credentials` reach the platform
- * only through the fetch backend; `mode`, `referrer`, `integrity`, `keepalive`, `priority` are
- * ignored.
+ * `pool.fetch()`'s options: the standard `RequestInit` fields it uses, plus the pool's request
+ * `extensions` (e.g. `{ timeout: { connect: 5, read: 30 } }`). Any `RequestInit` is accepted;
+ * `cache` and `credentials` reach the platform only through the fetch backend, and `mode`,
+ * `referrer`, `integrity`, `keepalive`, `priority` are ignored.
  */
-export interface FetchInit extends RequestInit {
+export interface FetchInit {
+  method?: string;
+  headers?: HeadersInit;
+  /** Any `BodyInit`, or an async iterable of `Uint8Array` (as Node's fetch accepts). */
+  body?: BodyInit | AsyncIterable<Uint8Array> | null;
+  signal?: AbortSignal | null;
+  /** `"follow"` (default), `"manual"` or `"error"`. */
+  redirect?: string;
+  cache?: FetchCacheMode;
+  credentials?: FetchCredentialsMode;
+  /** Accepted for compatibility: stream bodies are always half-duplex here. */
+  duplex?: "half";
   extensions?: RequestExtensions;
 }
 
@@ -89,9 +105,11 @@ export async function poolFetch(
   if (codings !== null && !headers.has("accept-encoding")) headers.set("accept-encoding", codings);
 
   const fetchInit: FetchInitExtension = { redirect: mode };
-  const cache = init.cache ?? (source?.cache === "default" ? undefined : source?.cache);
+  // Read loosely: the Workers type library's Request has no `credentials` and fewer cache modes.
+  const from = source as { cache?: FetchCacheMode; credentials?: FetchCredentialsMode } | null;
+  const cache = init.cache ?? (from?.cache === "default" ? undefined : from?.cache);
   if (cache !== undefined) fetchInit.cache = cache;
-  const credentials = init.credentials ?? source?.credentials;
+  const credentials = init.credentials ?? from?.credentials;
   if (credentials !== undefined) fetchInit.credentials = credentials;
   const extensions: RequestExtensions = { ...init.extensions, fetchInit };
 

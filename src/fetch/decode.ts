@@ -15,12 +15,14 @@ function formatOf(coding: string): string | null {
 }
 
 const support = new Map<string, boolean>();
+/** The constructor's format type (named differently in the DOM and Workers type libraries). */
+type Format = ConstructorParameters<typeof DecompressionStream>[0];
 
 function supported(format: string): string | null {
   let ok = support.get(format);
   if (ok === undefined) {
     try {
-      new DecompressionStream(format as CompressionFormat);
+      new DecompressionStream(format as Format);
       ok = true;
     } catch {
       ok = false;
@@ -73,7 +75,7 @@ export function decode(
   let stream = body;
   for (const format of formats) {
     stream = stream.pipeThrough(
-      new DecompressionStream(format as CompressionFormat) as unknown as ReadableWritablePair<
+      new DecompressionStream(format as Format) as unknown as ReadableWritablePair<
         Uint8Array,
         Uint8Array
       >,

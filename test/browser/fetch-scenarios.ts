@@ -324,7 +324,7 @@ export const fetchScenarios: S[] = [
       const r = await p.fetch(`${http}/encode?codings=br`);
       let brotli = true;
       try {
-        new DecompressionStream("brotli" as CompressionFormat);
+        new DecompressionStream("brotli" as ConstructorParameters<typeof DecompressionStream>[0]);
       } catch {
         brotli = false;
       }

@@ -37,21 +37,34 @@ import type { Origin } from "../../url.js";
  */
 export const UNKNOWN_HTTP_VERSION = "HTTP/unknown";
 
+/** `RequestInit.cache` values (spelled out: the DOM and Workers type libraries differ). */
+export type FetchCacheMode =
+  | "default"
+  | "no-store"
+  | "reload"
+  | "no-cache"
+  | "force-cache"
+  | "only-if-cached";
+/** `RequestInit.credentials` values. */
+export type FetchCredentialsMode = "omit" | "same-origin" | "include";
+/** `RequestInit.redirect` values. */
+export type FetchRedirectMode = "follow" | "manual" | "error";
+
 /**
  * Per-request options for the platform `fetch()`, passed as `extensions.fetchInit`. `pool.fetch()`
  * fills it from its `init`; socket backends ignore it.
  */
 export interface FetchInitExtension {
   /** The browser cache mode; the fetch backend's default is `"no-store"` (a transport, not a cache). */
-  cache?: RequestCache;
+  cache?: FetchCacheMode;
   /** Whether cookies and HTTP auth go along (the platform default is `"same-origin"`). */
-  credentials?: RequestCredentials;
+  credentials?: FetchCredentialsMode;
   /**
    * `"follow"` lets the platform follow redirects itself when the backend uses platform redirects
    * (browsers, where `redirect: "manual"` yields an opaque response without `Location`).
    * Otherwise lanes always send `redirect: "manual"` and redirects are `pool.fetch()`'s job.
    */
-  redirect?: RequestRedirect;
+  redirect?: FetchRedirectMode;
 }
 
 /** What a fetch lane puts in `response.extensions.fetchResponse`. */
@@ -61,7 +74,7 @@ export interface FetchResponseInfo {
   /** True if the platform followed a redirect. */
   redirected: boolean;
   /** `basic`, `cors`, or `opaqueredirect` (status 0: a redirect the browser will not reveal). */
-  type: ResponseType;
+  type: "basic" | "cors" | "default" | "error" | "opaque" | "opaqueredirect";
   /** Always true: the platform already removed any `Content-Encoding` it understood. */
   decoded: true;
 }
@@ -77,6 +90,18 @@ export interface FetchLaneSettings {
   platformRedirects: boolean;
   /** A pool option the backend cannot honour: every request on the lane fails with it. */
   unsupported: UnsupportedProtocol | null;
+}
+
+/** The platform request's init, typed here: the DOM and Workers type libraries differ. */
+interface PlatformInit {
+  method: string;
+  headers: HeaderList;
+  signal: AbortSignal;
+  cache: FetchCacheMode;
+  redirect: FetchRedirectMode;
+  credentials?: FetchCredentialsMode;
+  body?: Uint8Array | ReadableStream<Uint8Array>;
+  duplex?: "half";
 }
 
 /** Headers the platform sets itself (framing, connection management). */
@@ -195,10 +220,10 @@ export class AsyncFetchConnection implements PoolConnection {
     }
   }
 
-  async #fetchOnce(exchange: Exchange, init: RequestInit): Promise<globalThis.Response> {
+  async #fetchOnce(exchange: Exchange, init: PlatformInit): Promise<globalThis.Response> {
     let platformRequest: globalThis.Request;
     try {
-      platformRequest = new globalThis.Request(exchange.href, init);
+      platformRequest = new globalThis.Request(exchange.href, init as RequestInit);
     } catch (error) {
       // The platform refuses the request itself (a method like CONNECT, a forbidden value...).
       throw new UnsupportedProtocol(
@@ -247,7 +272,7 @@ export class AsyncFetchConnection implements PoolConnection {
   }
 
   /** The platform request's init: headers, body, and the transport's fixed choices. */
-  async #init(exchange: Exchange): Promise<RequestInit & { duplex?: "half" }> {
+  async #init(exchange: Exchange): Promise<PlatformInit> {
     const request = exchange.request;
     const extensions = request.extensions;
     if (extensions.sniHostname !== undefined) {
@@ -270,7 +295,7 @@ export class AsyncFetchConnection implements PoolConnection {
       if (!TRANSPORT_HEADERS.has(lower)) headers.push([name, value]);
     }
     const fetchInit = (extensions.fetchInit ?? {}) as FetchInitExtension;
-    const init: RequestInit & { duplex?: "half" } = {
+    const init: PlatformInit = {
       method: request.method,
       headers,
       signal: exchange.controller.signal,
@@ -285,7 +310,7 @@ export class AsyncFetchConnection implements PoolConnection {
     if (body.kind === "bytes") {
       // fetch() refuses any body on GET/HEAD, even an empty one.
       if (body.bytes.length > 0 || !NO_BODY_METHODS.has(request.method)) {
-        init.body = body.bytes as Uint8Array<ArrayBuffer>;
+        init.body = body.bytes;
       }
       return init;
     }
@@ -304,7 +329,7 @@ export class AsyncFetchConnection implements PoolConnection {
           : `Too little data for declared Content-Length: sent ${bytes.length} of ${framing.length} bytes.`,
       );
     }
-    init.body = bytes as Uint8Array<ArrayBuffer>;
+    init.body = bytes;
     return init;
   }
 
@@ -314,7 +339,7 @@ export class AsyncFetchConnection implements PoolConnection {
     const info: FetchResponseInfo = {
       url: platform.url,
       redirected: platform.redirected,
-      type: platform.type,
+      type: (platform as { type?: FetchResponseInfo["type"] }).type ?? "basic",
       decoded: true,
     };
     const response = new Response(platform.status, {
@@ -534,7 +559,7 @@ function unsupported(extension: string, reason: string): UnsupportedProtocol {
 function lookupHttpVersion(href: string, startTime: number): string | null {
   const perf = (globalThis as { performance?: Partial<Performance> }).performance;
   if (typeof perf?.getEntriesByName !== "function") return null;
-  let entries: PerformanceEntryList;
+  let entries: readonly PerformanceEntry[];
   try {
     entries = perf.getEntriesByName(href, "resource");
   } catch {
@@ -543,7 +568,7 @@ function lookupHttpVersion(href: string, startTime: number): string | null {
   for (const entry of entries) {
     // Entries come oldest first; ours started no earlier than the fetch call.
     if (entry.startTime + 1 < startTime) continue;
-    const version = httpVersionOf((entry as PerformanceResourceTiming).nextHopProtocol);
+    const version = httpVersionOf((entry as { nextHopProtocol?: string }).nextHopProtocol);
     if (version !== null) return version;
   }
   return null;
