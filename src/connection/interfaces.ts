@@ -43,6 +43,18 @@ export interface PoolConnection extends AsyncConnectionInterface {
   /** True once a request started using it; an unstarted one is dropped when its request aborts. */
   hasStarted(): boolean;
   toString(): string;
+  /**
+   * How many requests it can carry at once; HTTP/1.1 (the default when absent) carries one.
+   * An HTTP/2 connection answers with its stream limit.
+   */
+  maxConcurrentRequests?(): number;
+  /**
+   * True while it is still connecting and may turn out to multiplex (HTTP/2): the pool then
+   * queues further requests for its origin instead of opening more connections.
+   */
+  mayMultiplex?(): boolean;
+  /** Set by the pool: call it when the connection can take more requests than before. */
+  onCapacityChange?: (() => void) | null;
 }
 
 /**

@@ -249,8 +249,11 @@ export class AsyncConnectionPool {
    */
   #assignRequestsToConnections(): PoolConnection[] {
     const closing: PoolConnection[] = [];
-    const reserved = new Set<PoolConnection>();
-    for (const r of this.#requests) if (r.connection !== null) reserved.add(r.connection);
+    // How many requests hold each connection (assigned, running or streaming a response).
+    const reserved = new Map<PoolConnection, number>();
+    for (const r of this.#requests) {
+      if (r.connection !== null) reserved.set(r.connection, (reserved.get(r.connection) ?? 0) + 1);
+    }
     let idle = 0;
     for (const c of this.#connections) if (c.isIdle() && !reserved.has(c)) idle++;
 
@@ -276,25 +279,35 @@ export class AsyncConnectionPool {
         this.#findAvailable(origin, reserved) ?? this.#makeRoom(origin, reserved, closing);
       if (connection === null) continue;
       poolRequest.connection = connection;
-      reserved.add(connection);
+      reserved.set(connection, (reserved.get(connection) ?? 0) + 1);
       poolRequest.wake?.();
     }
     this.#scheduleExpiry();
     return closing;
   }
 
-  #findAvailable(origin: Origin, reserved: Set<PoolConnection>): PoolConnection | null {
+  #findAvailable(origin: Origin, reserved: Map<PoolConnection, number>): PoolConnection | null {
     for (const c of this.#connections) {
-      if (!reserved.has(c) && c.canHandleRequest(origin) && c.isAvailable()) return c;
+      if (!c.canHandleRequest(origin) || !c.isAvailable()) continue;
+      if ((reserved.get(c) ?? 0) < (c.maxConcurrentRequests?.() ?? 1)) return c;
     }
     return null;
   }
 
+  /** A connection to `origin` still connecting that may multiplex: wait for it instead. */
+  #multiplexPending(origin: Origin): boolean {
+    for (const c of this.#connections) {
+      if (c.canHandleRequest(origin) && c.mayMultiplex?.() === true) return true;
+    }
+    return false;
+  }
+
   #makeRoom(
     origin: Origin,
-    reserved: Set<PoolConnection>,
+    reserved: Map<PoolConnection, number>,
     closing: PoolConnection[],
   ): PoolConnection | null {
+    if (this.#multiplexPending(origin)) return null;
     if (this.#connections.length >= this.#options.maxConnections) {
       // At the limit: an idle connection to another origin makes way for this one.
       const idle = this.#connections.find((c) => c.isIdle() && !reserved.has(c));
@@ -303,6 +316,9 @@ export class AsyncConnectionPool {
       closing.push(idle);
     }
     const connection = this.createConnection(origin);
+    connection.onCapacityChange = () => {
+      if (!this.#closed) void this.#closeConnections(this.#assignRequestsToConnections());
+    };
     this.#connections.push(connection);
     return connection;
   }
