@@ -159,7 +159,7 @@ export async function startTargetTls(
   } catch (error) {
     if (error instanceof UnsupportedProtocol) {
       throw new UnsupportedProtocol(
-        `cannot open TLS to ${origin} inside the tunnel through the proxy ${proxy.url}: this network backend can only verify TLS for the host it dialled (${proxy.origin.host}), and a TLS tunnel is never downgraded to plaintext. Reach ${origin.scheme}:// targets without this proxy, or use http:// targets through it. (${error.message})`,
+        `cannot open TLS to ${origin} inside the tunnel through the proxy ${proxy.url}: this network backend can only start TLS with the host it dialled (${proxy.origin.host}), once per socket (as Cloudflare's connect() does), and a tunnel is never downgraded to plaintext. Reach ${origin.scheme}:// targets without this proxy, or send http:// targets through it. (${error.message})`,
         { cause: error },
       );
     }

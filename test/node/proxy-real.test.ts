@@ -188,6 +188,38 @@ describe.each(HTTP_PROXIES)("%s (HTTP proxy)", (_name, port, authPort, keepsAliv
   );
 });
 
+describe("squid as an https:// proxy (TLS to the proxy)", () => {
+  const port = inject("squidTlsPort");
+  const url = `https://127.0.0.1:${port}`;
+  it.skipIf(port === null)("forwards http:// and tunnels https:// (TLS inside TLS)", async () => {
+    await using p = pool({ url, ssl: { ca } });
+    await p.request("GET", `${HTTP}/`);
+    expect((await p.request("GET", `${HTTP}/echo`)).status).toBe(200);
+    const r = await p.request("GET", `${HTTPS}/echo`);
+    expect(echo(r).headers).toEqual([["Host", `localhost:${httpsPort}`]]);
+    expect(reprs(p)).toEqual([
+      `<AsyncForwardHTTPConnection ['${url}', HTTP/1.1, IDLE, Request Count: 2]>`,
+      `<AsyncTunnelHTTPConnection ['${HTTPS}', HTTP/1.1, IDLE, Request Count: 1]>`,
+    ]);
+  });
+
+  it.skipIf(port === null)(
+    "proxy.ssl is what verifies the proxy (not the pool's ssl)",
+    async () => {
+      // The client certificate is no CA: the proxy's certificate cannot be verified with it.
+      await using p = pool({ url, ssl: { ca: inject("clientCertPem") } });
+      const error = await failure(p.request("GET", `${HTTP}/`));
+      expect(error).toBeInstanceOf(ConnectError);
+      expect(error.message).toMatch(
+        new RegExp(
+          `^could not connect to 127\\.0\\.0\\.1:${port} \\(TLS handshake failed: .+\\) \\(proxy: ${url}, target: ${HTTP}\\)$`,
+        ),
+      );
+      expect(p.connections).toEqual([]);
+    },
+  );
+});
+
 const SOCKS_PROXIES = [
   ["microsocks", inject("socksPort")],
   ["dante", inject("dantePort")],

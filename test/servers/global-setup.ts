@@ -27,6 +27,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   project.provide("squidPort", proxies.squidPort);
   project.provide("squidAuthPort", proxies.squidAuthPort);
+  project.provide("squidTlsPort", proxies.squidTlsPort);
   project.provide("tinyproxyPort", proxies.tinyproxyPort);
   project.provide("tinyproxyAuthPort", proxies.tinyproxyAuthPort);
   project.provide("socksPort", proxies.socksPort);

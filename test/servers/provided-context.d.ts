@@ -22,6 +22,8 @@ declare module "vitest" {
     squidPort: number | null;
     /** squid with Basic auth (`proxyAuth`). */
     squidAuthPort: number | null;
+    /** squid's https_port: an `https://` proxy (test CA certificate for 127.0.0.1/localhost). */
+    squidTlsPort: number | null;
     /** tinyproxy, no auth: HTTP forward + CONNECT (to the http and https test ports). */
     tinyproxyPort: number | null;
     /** tinyproxy with Basic auth (`proxyAuth`). */

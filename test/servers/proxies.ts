@@ -2,9 +2,10 @@
  * Real proxy daemons from Debian for the proxy tests, each on 127.0.0.1 with a port chosen at
  * runtime and its configuration in a temp dir:
  *
- * - squid (one process, two ports): HTTP forward + CONNECT, open and with Basic auth
- *   (`basic_ncsa_auth`, an htpasswd file made with `openssl passwd -apr1`); no cache, no DNS
- *   server but 127.0.0.1, only loopback destinations;
+ * - squid (one process, three ports): HTTP forward + CONNECT, open and with Basic auth
+ *   (`basic_ncsa_auth`, an htpasswd file made with `openssl passwd -apr1`), and an `https_port`
+ *   (TLS to the proxy, the test server certificate); no cache, no DNS server but 127.0.0.1,
+ *   only loopback destinations;
  * - tinyproxy (two processes): open and with Basic auth; CONNECT allowed to the test ports only;
  * - microsocks (two processes): SOCKS5 without and with username/password auth, outgoing
  *   connections bound to 127.0.0.1;
@@ -20,6 +21,7 @@ import {
   accessSync,
   chownSync,
   constants,
+  copyFileSync,
   mkdtempSync,
   readdirSync,
   rmSync,
@@ -28,6 +30,9 @@ import {
 import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const CERT_DIR = join(fileURLToPath(new URL(".", import.meta.url)), "..", ".certs");
 
 /** Credentials every authenticating test proxy accepts. */
 export const PROXY_USER = "proxyuser";
@@ -37,6 +42,8 @@ export const PROXY_PASSWORD = "proxy-secret-p4ss";
 export interface TestProxies {
   squidPort: number | null;
   squidAuthPort: number | null;
+  /** squid's TLS port (an `https://` proxy; certificate for localhost/127.0.0.1 from the test CA). */
+  squidTlsPort: number | null;
   tinyproxyPort: number | null;
   tinyproxyAuthPort: number | null;
   socksPort: number | null;
@@ -149,10 +156,11 @@ function proxyUid(): number | null {
   }
 }
 
-function squidConfig(dir: string, open: number, auth: number): string {
+function squidConfig(dir: string, open: number, auth: number, tls: number): string {
   return `# httpcore2 test squid: loopback only, no cache, no DNS
 http_port 127.0.0.1:${open} name=open
 http_port 127.0.0.1:${auth} name=auth
+https_port 127.0.0.1:${tls} name=tls tls-cert=${dir}/server.pem tls-key=${dir}/server-key.pem
 visible_hostname httpcore2-test
 pid_filename ${dir}/squid.pid
 cache_log ${dir}/cache.log
@@ -242,13 +250,24 @@ export async function startProxies(upstreamPorts: number[]): Promise<TestProxies
   const [
     squidPort,
     squidAuthPort,
+    squidTlsPort,
     tinyPort,
     tinyAuthPort,
     socksPort,
     socksAuthPort,
     dantePort,
     deadPort,
-  ] = (await freePorts(8)) as [number, number, number, number, number, number, number, number];
+  ] = (await freePorts(9)) as number[] as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const daemons: Daemon[] = [];
   const starting: Promise<void>[] = [];
   const killAll = (): void => {
@@ -260,7 +279,13 @@ export async function startProxies(upstreamPorts: number[]): Promise<TestProxies
     if (found.squid !== null) {
       const hash = execFileSync("openssl", ["passwd", "-apr1", PROXY_PASSWORD]).toString().trim();
       writeFileSync(join(dir, "htpasswd"), `${PROXY_USER}:${hash}\n`);
-      writeFileSync(join(dir, "squid.conf"), squidConfig(dir, squidPort, squidAuthPort));
+      // The test server's certificate (made by servers.ts before the proxies start).
+      copyFileSync(join(CERT_DIR, "server.pem"), join(dir, "server.pem"));
+      copyFileSync(join(CERT_DIR, "server-key.pem"), join(dir, "server-key.pem"));
+      writeFileSync(
+        join(dir, "squid.conf"),
+        squidConfig(dir, squidPort, squidAuthPort, squidTlsPort),
+      );
       // As root, squid runs as the `proxy` user: it must be able to write its logs and pid file.
       const uid = proxyUid();
       if (uid !== null) {
@@ -269,7 +294,9 @@ export async function startProxies(upstreamPorts: number[]): Promise<TestProxies
       }
       const d = startDaemon("squid", found.squid, ["-N", "-f", join(dir, "squid.conf")]);
       daemons.push(d);
-      starting.push(waitForPorts(d, [squidPort, squidAuthPort], join(dir, "cache.log")));
+      starting.push(
+        waitForPorts(d, [squidPort, squidAuthPort, squidTlsPort], join(dir, "cache.log")),
+      );
     }
     if (found.tinyproxy !== null) {
       for (const [name, port, auth] of [
@@ -313,6 +340,7 @@ export async function startProxies(upstreamPorts: number[]): Promise<TestProxies
   return {
     squidPort: found.squid === null ? null : squidPort,
     squidAuthPort: found.squid === null ? null : squidAuthPort,
+    squidTlsPort: found.squid === null ? null : squidTlsPort,
     tinyproxyPort: found.tinyproxy === null ? null : tinyPort,
     tinyproxyAuthPort: found.tinyproxy === null ? null : tinyAuthPort,
     socksPort: found.microsocks === null ? null : socksPort,

@@ -319,7 +319,7 @@ describe("CONNECT tunnels (httpcore test_proxy_tunneling*)", () => {
     const error = await rejectsWith(
       pool.request("GET", "https://example.com/"),
       UnsupportedProtocol,
-      /^cannot open TLS to https:\/\/example.com:443 inside the tunnel through the proxy http:\/\/127.0.0.1:3128: this network backend can only verify TLS for the host it dialled \(127.0.0.1\), and a TLS tunnel is never downgraded to plaintext\./,
+      /^cannot open TLS to https:\/\/example.com:443 inside the tunnel through the proxy http:\/\/127.0.0.1:3128: this network backend can only start TLS with the host it dialled \(127.0.0.1\), once per socket \(as Cloudflare's connect\(\) does\), and a tunnel is never downgraded to plaintext\./,
     );
     expect(error.cause).toBeInstanceOf(UnsupportedProtocol);
     expect(backend.stream?.writtenText).toBe(

@@ -20,6 +20,7 @@ const [user, password] = inject("proxyAuth");
 const deadPort = inject("deadPort");
 const squid = inject("squidPort");
 const squidAuth = inject("squidAuthPort");
+const squidTls = inject("squidTlsPort");
 const tinyproxy = inject("tinyproxyPort");
 const tinyproxyAuth = inject("tinyproxyAuthPort");
 const socks = inject("socksPort");
@@ -136,11 +137,30 @@ describe("proxies on workerd", () => {
       const error = await rejectsWith(
         p.request("GET", `${HTTPS}/echo`),
         UnsupportedProtocol,
-        `cannot open TLS to ${HTTPS} inside the tunnel through the proxy ${scheme}://127.0.0.1:${port}: this network backend can only verify TLS for the host it dialled (127.0.0.1), and a TLS tunnel is never downgraded to plaintext. Reach https:// targets without this proxy, or use http:// targets through it. (the cloudflare backend cannot honour the "tls.serverHostname" option: connect() sends SNI for and verifies the certificate against the dialled host "127.0.0.1" only, not "localhost")`,
+        `cannot open TLS to ${HTTPS} inside the tunnel through the proxy ${scheme}://127.0.0.1:${port}: this network backend can only start TLS with the host it dialled (127.0.0.1), once per socket (as Cloudflare's connect() does), and a tunnel is never downgraded to plaintext. Reach https:// targets without this proxy, or send http:// targets through it. (the cloudflare backend cannot honour the "tls.serverHostname" option: connect() sends SNI for and verifies the certificate against the dialled host "127.0.0.1" only, not "localhost")`,
       );
       expectNoSecret(error.message, String(error.stack));
       expect(p.connections).toEqual([]);
       expect(String(p)).toBe(EMPTY);
+    },
+  );
+
+  it.skipIf(squidTls === null)(
+    "an https:// proxy: TLS to the proxy works; TLS inside it is refused",
+    async () => {
+      await using p = pool(`https://127.0.0.1:${squidTls}`);
+      await p.request("GET", `${HTTP}/`);
+      expect((await p.request("GET", `${HTTP}/echo`)).status).toBe(200);
+      expect(reprs(p)).toEqual([
+        `<AsyncForwardHTTPConnection ['https://127.0.0.1:${squidTls}', HTTP/1.1, IDLE, Request Count: 2]>`,
+      ]);
+      const error = await rejectsWith(
+        p.request("GET", `${HTTPS}/`),
+        UnsupportedProtocol,
+        /^cannot open TLS to https:\/\/localhost:\d+ inside the tunnel through the proxy https:\/\/127\.0\.0\.1:\d+: /,
+      );
+      expect(error.message).toContain("a tunnel is never downgraded to plaintext");
+      expect(reprs(p)).toHaveLength(1);
     },
   );
 
