@@ -11,7 +11,7 @@ import { Request, type RequestExtensions, type Response } from "../models.js";
 import type { Origin } from "../url.js";
 import { type ProxyConnectionOptions, withProxyContext } from "./dial.js";
 import type { Proxy as HTTPProxy } from "./proxy.js";
-import { mergeHeaders } from "./tunnel.js";
+import { mergeHeaders, redactProxyAuthorization } from "./tunnel.js";
 import type { ProxyConnectionSnapshot } from "./tunnelled.js";
 
 /** The absolute-form request-target of `request` (RFC 9112 §3.2.2). */
@@ -56,9 +56,20 @@ export class AsyncForwardHTTPConnection implements PoolConnection {
     const serverHostname = this.proxy.ssl?.serverHostname;
     if (serverHostname !== undefined) extensions.sniHostname = serverHostname;
     const body = request.body;
-    const proxyRequest = new Request(request.method, `${this.proxy.url}/`, {
-      // The request's wire headers (Host of the target first, framing last) override the proxy's.
-      headers: mergeHeaders(this.proxy.headers, request.wire.headers),
+    // The request's wire headers (Host of the target first, framing last) override the proxy's.
+    const headers = mergeHeaders(this.proxy.headers, request.wire.headers);
+    const trace = request.extensions.trace;
+    if (trace !== undefined && this.proxy.auth !== null) {
+      // Trace callbacks see the request with Proxy-Authorization redacted (never the credentials).
+      const shown = new Request(request.method, `${this.proxy.url}/`, {
+        headers: redactProxyAuthorization(headers),
+        extensions: { target: extensions.target },
+      });
+      extensions.trace = (name, info) =>
+        trace(name, info.request === proxyRequest ? { ...info, request: shown } : info);
+    }
+    const proxyRequest: Request = new Request(request.method, `${this.proxy.url}/`, {
+      headers,
       content: body === null ? null : body.kind === "bytes" ? body.bytes : body.stream,
       extensions,
       signal: request.signal,

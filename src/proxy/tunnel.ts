@@ -22,6 +22,14 @@ export function mergeHeaders(defaults: HeaderList, overrides: HeaderList): Heade
   return [...defaults.filter(([n]) => !names.has(n.toLowerCase())), ...overrides];
 }
 
+/** `headers` with the credentials of `Proxy-Authorization` replaced: `Basic ***`. */
+export function redactProxyAuthorization(headers: HeaderList): HeaderList {
+  return headers.map(([n, v]) => [
+    n,
+    n.toLowerCase() === "proxy-authorization" ? v.replace(/ .*/, " ***") : v,
+  ]);
+}
+
 /**
  * A connection through an HTTP(S) proxy's CONNECT tunnel. Its repr shows the target:
  * `<AsyncTunnelHTTPConnection ['https://localhost:8443', HTTP/1.1, IDLE, Request Count: 1]>`.
@@ -78,9 +86,11 @@ export class AsyncTunnelHTTPConnection extends TunnelledConnection {
       ],
       this.proxy.headers,
     );
-    // A Request for the trace events (and its checks); the URL names the proxy, not the target.
+    const head = encodeRequestHead("CONNECT", target, headers);
+    // What trace callbacks see: the URL names the proxy, and Proxy-Authorization is redacted so
+    // that a trace log never holds the credentials.
     const connectRequest = new Request("CONNECT", String(proxyOrigin), {
-      headers,
+      headers: redactProxyAuthorization(headers),
       extensions: { target },
     });
     const io = new HandshakeIO(
@@ -90,7 +100,6 @@ export class AsyncTunnelHTTPConnection extends TunnelledConnection {
       `waiting for the proxy ${this.proxy.url} to open a tunnel to ${target}`,
     );
     const trace = request.extensions.trace;
-    const head = encodeRequestHead("CONNECT", target, connectRequest.wire.headers);
     await traced(trace, "http11.send_request_headers", { request: connectRequest }, () =>
       io.write(head),
     );

@@ -411,6 +411,95 @@ describe("SOCKS5 (httpcore test_socks_proxy)", () => {
   });
 });
 
+describe("trace events", () => {
+  it.each([
+    [
+      "http://127.0.0.1:3128",
+      ["HTTP/1.1 200 OK\r\n\r\n"],
+      [
+        "connection.connect_tcp",
+        "http11.send_request_headers",
+        "http11.receive_response_headers",
+        "proxy.start_tls",
+      ],
+    ],
+    [
+      "socks5://127.0.0.1:1080",
+      [SOCKS_NO_AUTH, SOCKS_SUCCESS],
+      ["socks.connect_tcp", "socks.setup_socks5_connection", "socks.start_tls"],
+    ],
+  ])("%s → https:// target: httpcore's event names", async (proxy, handshake, setup) => {
+    const events: string[] = [];
+    const infos: unknown[] = [];
+    const backend = new AsyncMockBackend([...handshake, ...HELLO]);
+    await using pool = new AsyncConnectionPool({ networkBackend: backend, proxy });
+    await pool.request("GET", "https://example.com/", {
+      extensions: {
+        trace: (name, info) => {
+          events.push(name);
+          infos.push(info);
+        },
+      },
+    });
+    const started = events.filter((e) => e.endsWith(".started")).map((e) => e.slice(0, -8));
+    expect(started).toEqual([
+      ...setup,
+      "http11.send_request_headers",
+      "http11.send_request_body",
+      "http11.receive_response_headers",
+      "http11.receive_response_body",
+      "http11.response_closed",
+    ]);
+    expect(events.filter((e) => e.endsWith(".failed"))).toEqual([]);
+  });
+
+  it.each([
+    ["https://example.com/", "CONNECT", ["HTTP/1.1 200 OK\r\n\r\n", ...HELLO]],
+    ["http://example.com/", "GET", HELLO],
+  ])(
+    "trace events show %s's request to the proxy with Proxy-Authorization redacted",
+    async (url, method, script) => {
+      const requests: unknown[] = [];
+      const backend = new AsyncMockBackend(script);
+      await using pool = new AsyncConnectionPool({
+        networkBackend: backend,
+        proxy: `http://${CREDENTIALS.join(":")}@127.0.0.1:3128`,
+      });
+      await pool.request("GET", url, {
+        extensions: {
+          trace: (name, info) => {
+            if (name === "http11.send_request_headers.started") requests.push(info.request);
+          },
+        },
+      });
+      const connect = requests[0] as { method: string; headers: [string, string][] };
+      expect(connect.method).toBe(method);
+      expect(connect.headers).toContainEqual(["Proxy-Authorization", "Basic ***"]);
+      expect(JSON.stringify(requests)).not.toContain(BASIC.slice(6));
+      // The wire still carries the real header.
+      expect(backend.streams[0]?.writtenText).toContain(`Proxy-Authorization: ${BASIC}\r\n`);
+    },
+  );
+
+  it("the SOCKS5 setup event never carries the credentials", async () => {
+    const infos: string[] = [];
+    const backend = new AsyncMockBackend(["\x05\x02", "\x01\x00", SOCKS_SUCCESS, ...HELLO]);
+    await using pool = new AsyncConnectionPool({
+      networkBackend: backend,
+      proxy: `socks5://${CREDENTIALS.join(":")}@127.0.0.1:1080`,
+    });
+    await pool.request("GET", "http://example.com/", {
+      extensions: {
+        trace: (name, info) => void infos.push(`${name} ${JSON.stringify(info)}`),
+      },
+    });
+    expect(infos.join("\n")).not.toContain("s3cr3t");
+    expect(infos).toContain(
+      'socks.setup_socks5_connection.started {"host":"example.com","port":80,"auth":"***"}',
+    );
+  });
+});
+
 describe("pool options through proxies", () => {
   /** Refuses the first `failures` connects. */
   class Flaky extends AsyncMockBackend {
