@@ -27,6 +27,7 @@ export {
   type FetchCacheMode,
   type FetchCredentialsMode,
   type FetchInitExtension,
+  type FetchLaneSettings,
   type FetchRedirectMode,
   type FetchResponseInfo,
   UNKNOWN_HTTP_VERSION,

@@ -12,6 +12,7 @@ export {
   type FetchCacheMode,
   type FetchCredentialsMode,
   type FetchInitExtension,
+  type FetchLaneSettings,
   type FetchRedirectMode,
   type FetchResponseInfo,
   supportsRequestStreams,
