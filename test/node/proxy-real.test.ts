@@ -312,7 +312,8 @@ describe("proxy down, retries, timeouts", () => {
     await new Promise((r) => silent.close(r));
   });
 
-  it.each([
+  // Concurrent: each waits out the 0.5 s backoff.
+  it.concurrent.each([
     ["http", `${HTTP}/`],
     ["http", `${HTTPS}/`],
     ["socks5", `${HTTPS}/`],
