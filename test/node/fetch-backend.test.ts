@@ -63,7 +63,7 @@ describe("fetch backend in Node", () => {
     const seen: string[] = [];
     const bodies = await Promise.all(
       Array.from({ length: 6 }, async () => {
-        const r = await p.stream("GET", `${http}/inflight?ms=40&key=${key}`);
+        const r = await p.stream("GET", `${http}/inflight?ms=100&key=${key}`);
         seen.push(String(p));
         await r.aread();
         await r.aclose();
