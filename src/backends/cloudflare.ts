@@ -44,6 +44,20 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const EMPTY = new Uint8Array(0);
 const noop = (): void => {};
 
+/** Options of {@link AsyncCloudflareBackend}. */
+export interface CloudflareBackendOptions {
+  /**
+   * How many dials (from `connect()` until `opened` settles) may be in progress at once. Further
+   * `connectTcp` calls wait, in FIFO order, for a dial to succeed or fail; their connect timeout
+   * includes that wait. Default 6, the per-invocation limit of Workers. `null` or `Infinity`: no
+   * limit.
+   */
+  maxConcurrentDials?: number | null;
+}
+
+/** Workers allow 6 simultaneous connection dials per invocation (production queues the rest). */
+export const DEFAULT_MAX_CONCURRENT_DIALS = 6;
+
 /**
  * A network backend for Cloudflare Workers (and workerd / Miniflare) built on `connect()`.
  *
@@ -53,15 +67,48 @@ const noop = (): void => {};
  * against the dialled host with its own trust store; no ALPN is negotiated, so TLS connections
  * speak HTTP/1.1.
  *
+ * At most `maxConcurrentDials` (default 6) dials of one backend instance are in progress at once;
+ * the others wait in FIFO order, and the connect timeout covers the wait.
+ *
  * Sockets belong to the request (or Durable Object) that opened them: create the pool inside a
  * handler or a Durable Object, never in global scope.
  */
 export class AsyncCloudflareBackend implements AsyncNetworkBackend {
+  readonly #dials: DialSlots;
+
+  constructor(options: CloudflareBackendOptions = {}) {
+    const max = options.maxConcurrentDials ?? Number.POSITIVE_INFINITY;
+    const limit = options.maxConcurrentDials === undefined ? DEFAULT_MAX_CONCURRENT_DIALS : max;
+    if (limit !== Number.POSITIVE_INFINITY && !(Number.isInteger(limit) && limit >= 1)) {
+      throw new RangeError(
+        `maxConcurrentDials must be a positive integer, Infinity or null, not ${String(limit)}`,
+      );
+    }
+    this.#dials = new DialSlots(limit);
+  }
+
+  /** The most dials in progress at once (`Infinity` when unlimited). */
+  get maxConcurrentDials(): number {
+    return this.#dials.limit;
+  }
+
+  /** Dials in progress now: `connect()` called and `opened` not yet settled, timed out or aborted. */
+  get dialsInProgress(): number {
+    return this.#dials.active;
+  }
+
+  /** `connectTcp` calls waiting for a dial slot. */
+  get dialsWaiting(): number {
+    return this.#dials.waiting;
+  }
+
   /**
-   * Opens a TCP connection, TLS from the start when `opts.tls` is set.
+   * Opens a TCP connection, TLS from the start when `opts.tls` is set. Waits first for a dial
+   * slot when `maxConcurrentDials` dials are in progress.
    *
    * @throws {UnsupportedProtocol} before dialling, for an option workerd cannot honour.
-   * @throws {ConnectTimeout} when `opened` (TCP connect, plus the TLS handshake) takes longer than `opts.timeout` seconds.
+   * @throws {ConnectTimeout} when the wait for a dial slot plus `opened` (TCP connect, plus the
+   *   TLS handshake) take longer than `opts.timeout` seconds.
    * @throws {ConnectError} when the connection fails; workerd reports refused ports, DNS failures,
    *   blocked destinations and TLS failures with one generic error, kept as `cause`.
    * @throws the signal's `reason` when `opts.signal` aborts.
@@ -80,35 +127,21 @@ export class AsyncCloudflareBackend implements AsyncNetworkBackend {
     if (signal?.aborted) throw abortReason(signal);
 
     const where = formatHostPort(host, port);
-    let socket: Socket;
-    try {
-      socket = connect(
-        { hostname: dialHost(host), port },
-        // allowHalfOpen is required by the workers types; false = the peer's EOF closes our side too.
-        { secureTransport: tls ? "on" : "starttls", allowHalfOpen: false },
+    const started = Date.now();
+    const slot = await this.#dials.acquire(timeout, signal);
+    if (slot === "timeout") {
+      throw new ConnectTimeout(
+        `timed out connecting to ${where} after ${timeout}s (waiting for a dial slot: ${this.#dials.limit} dials in progress)`,
       );
-    } catch (err) {
-      // Synchronous TypeErrors: unsupported characters in the host, port out of range, global scope.
-      throw new ConnectError(`could not connect to ${where} (${messageOf(err)})`, { cause: err });
     }
-    const watch = watchSocket(socket);
-
-    const outcome = await settle(socket.opened, timeout, signal);
-    switch (outcome.kind) {
-      case "value":
-        return new CloudflareNetworkStream(socket, watch, host, port, Boolean(tls));
-      case "timeout":
-        // close() waits for `opened` to settle, so the dial may linger until the invocation ends.
-        closeQuietly(socket);
-        throw new ConnectTimeout(`timed out connecting to ${where} after ${timeout}s`);
-      case "abort":
-        closeQuietly(socket);
-        throw abortReason(signal as AbortSignal);
-      case "error":
-        closeQuietly(socket);
-        throw new ConnectError(connectFailure(where, Boolean(tls), outcome.error), {
-          cause: outcome.error,
-        });
+    if (slot === "abort") throw abortReason(signal as AbortSignal);
+    try {
+      // The connect timeout covers the wait for the slot.
+      const left = timeout == null ? timeout : Math.max(0, timeout - (Date.now() - started) / 1000);
+      return await dial(host, port, where, tls, signal, timeout, left);
+    } finally {
+      // Free once `opened` settled, or once we gave up on it (timeout, abort).
+      this.#dials.release();
     }
   }
 
@@ -120,6 +153,121 @@ export class AsyncCloudflareBackend implements AsyncNetworkBackend {
   /** Resolves after `seconds`. */
   sleep(seconds: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, toMs(seconds)));
+  }
+}
+
+/** One `connect()`, waited on until `opened` settles, `left` seconds pass or `signal` aborts. */
+async function dial(
+  host: string,
+  port: number,
+  where: string,
+  tls: TlsOptions | null | undefined,
+  signal: AbortSignal | null | undefined,
+  timeout: number | null | undefined,
+  left: number | null | undefined,
+): Promise<AsyncNetworkStream> {
+  let socket: Socket;
+  try {
+    socket = connect(
+      { hostname: dialHost(host), port },
+      // allowHalfOpen is required by the workers types; false = the peer's EOF closes our side too.
+      { secureTransport: tls ? "on" : "starttls", allowHalfOpen: false },
+    );
+  } catch (err) {
+    // Synchronous TypeErrors: unsupported characters in the host, port out of range, global scope.
+    throw new ConnectError(`could not connect to ${where} (${messageOf(err)})`, { cause: err });
+  }
+  const watch = watchSocket(socket);
+
+  const outcome = await settle(socket.opened, left, signal);
+  switch (outcome.kind) {
+    case "value":
+      return new CloudflareNetworkStream(socket, watch, host, port, Boolean(tls));
+    case "timeout":
+      // close() waits for `opened` to settle, so the dial may linger until the invocation ends.
+      closeQuietly(socket);
+      throw new ConnectTimeout(`timed out connecting to ${where} after ${timeout}s`);
+    case "abort":
+      closeQuietly(socket);
+      throw abortReason(signal as AbortSignal);
+    case "error":
+      closeQuietly(socket);
+      throw new ConnectError(connectFailure(where, Boolean(tls), outcome.error), {
+        cause: outcome.error,
+      });
+  }
+}
+
+/**
+ * A FIFO counting semaphore for dials. `release()` hands the slot straight to the longest waiter,
+ * so a later `acquire()` can never overtake a queued one.
+ */
+class DialSlots {
+  readonly limit: number;
+  #active = 0;
+  readonly #queue: Array<() => boolean> = [];
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  get active(): number {
+    return this.#active;
+  }
+
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
+  /** Takes a slot, waiting up to `timeout` seconds (null = no limit) or until `signal` aborts. */
+  acquire(
+    timeout: number | null | undefined,
+    signal: AbortSignal | null | undefined,
+  ): Promise<"ok" | "timeout" | "abort"> {
+    if (signal?.aborted) return Promise.resolve("abort");
+    if (this.#active < this.limit && this.#queue.length === 0) {
+      this.#active++;
+      return Promise.resolve("ok");
+    }
+    return new Promise((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let done = false;
+      const finish = (result: "ok" | "timeout" | "abort"): boolean => {
+        if (done) return false;
+        done = true;
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        if (result !== "ok") {
+          const index = this.#queue.indexOf(grant);
+          if (index >= 0) this.#queue.splice(index, 1);
+        }
+        resolve(result);
+        return true;
+      };
+      // Called by release() with the slot already counted for us.
+      const grant = (): boolean => finish("ok");
+      const onAbort = (): void => {
+        finish("abort");
+      };
+      this.#queue.push(grant);
+      if (timeout != null && timeout !== Number.POSITIVE_INFINITY) {
+        timer = setTimeout(() => finish("timeout"), toMs(timeout));
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /** Frees a slot: the longest waiter gets it, or it becomes free. */
+  release(): void {
+    for (;;) {
+      const next = this.#queue.shift();
+      if (next === undefined) {
+        this.#active--;
+        return;
+      }
+      // A waiter that already timed out or aborted removed itself; `grant` is false only in a race.
+      if (next()) return;
+    }
   }
 }
 
