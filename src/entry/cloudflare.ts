@@ -8,5 +8,9 @@ import { setDefaultNetworkBackend } from "../backends/default.js";
 
 setDefaultNetworkBackend(() => new AsyncCloudflareBackend());
 
-export { AsyncCloudflareBackend } from "../backends/cloudflare.js";
+export {
+  AsyncCloudflareBackend,
+  type CloudflareBackendOptions,
+  DEFAULT_MAX_CONCURRENT_DIALS,
+} from "../backends/cloudflare.js";
 export * from "../index.js";
