@@ -67,126 +67,142 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 
 const HTTP_PROXIES = [
   // name, open port, auth port, keeps the client connection alive after a forwarded response,
-  // the status line for wrong credentials (tinyproxy says 401 once a Proxy-Authorization is sent)
+  // the status line for wrong credentials (tinyproxy says 401 once a Proxy-Authorization is sent),
+  // the status line for a CONNECT to a port nothing listens on (tinyproxy: not a ConnectPort)
   [
     "squid",
     inject("squidPort"),
     inject("squidAuthPort"),
     true,
     "407 Proxy Authentication Required",
+    "503 Service Unavailable",
   ],
-  ["tinyproxy", inject("tinyproxyPort"), inject("tinyproxyAuthPort"), false, "401 Unauthorized"],
+  [
+    "tinyproxy",
+    inject("tinyproxyPort"),
+    inject("tinyproxyAuthPort"),
+    false,
+    "401 Unauthorized",
+    "403 Access violation",
+  ],
 ] as const;
 
-describe.each(HTTP_PROXIES)("%s (HTTP proxy)", (_name, port, authPort, keepsAlive, wrongAuth) => {
-  const skip = port === null || authPort === null;
-  const proxyUrl = `http://127.0.0.1:${port}`;
-  const authUrl = `http://${user}:${password}@127.0.0.1:${authPort}`;
+describe.each(HTTP_PROXIES)(
+  "%s (HTTP proxy)",
+  (_name, port, authPort, keepsAlive, wrongAuth, refused) => {
+    const skip = port === null || authPort === null;
+    const proxyUrl = `http://127.0.0.1:${port}`;
+    const authUrl = `http://${user}:${password}@127.0.0.1:${authPort}`;
 
-  it.skipIf(skip)("forwards http:// requests in absolute form; reprs show the proxy", async () => {
-    await using p = pool(proxyUrl);
-    const first = await p.request("GET", `${HTTP}/echo?x=1`);
-    expect(first.status).toBe(200);
-    expect(echo(first)).toMatchObject({ method: "GET", url: "/echo?x=1" });
-    expect(echo(first).headers).toContainEqual(["Host", `127.0.0.1:${httpPort}`]);
-    if (keepsAlive) {
-      expect(reprs(p)).toEqual([
-        `<AsyncForwardHTTPConnection ['${proxyUrl}', HTTP/1.1, IDLE, Request Count: 1]>`,
-      ]);
-      await p.request("GET", `${HTTP}/`);
-      expect(reprs(p)).toEqual([
-        `<AsyncForwardHTTPConnection ['${proxyUrl}', HTTP/1.1, IDLE, Request Count: 2]>`,
-      ]);
-    } else {
-      // tinyproxy closes the client connection after each forwarded response (without saying
-      // so): the pool notices the EOF while the connection is idle and opens a new one.
-      await new Promise((r) => setTimeout(r, 20));
-      expect((await p.request("GET", `${HTTP}/`)).text()).toBe("Hello, world!");
-      expect(reprs(p)).toEqual([
-        `<AsyncForwardHTTPConnection ['${proxyUrl}', HTTP/1.1, IDLE, Request Count: 1]>`,
-      ]);
-    }
-    expect(String(p)).toMatch(/Requests: 0 active, 0 queued/);
-  });
+    it.skipIf(skip)(
+      "forwards http:// requests in absolute form; reprs show the proxy",
+      async () => {
+        await using p = pool(proxyUrl);
+        const first = await p.request("GET", `${HTTP}/echo?x=1`);
+        expect(first.status).toBe(200);
+        expect(echo(first)).toMatchObject({ method: "GET", url: "/echo?x=1" });
+        expect(echo(first).headers).toContainEqual(["Host", `127.0.0.1:${httpPort}`]);
+        if (keepsAlive) {
+          expect(reprs(p)).toEqual([
+            `<AsyncForwardHTTPConnection ['${proxyUrl}', HTTP/1.1, IDLE, Request Count: 1]>`,
+          ]);
+          await p.request("GET", `${HTTP}/`);
+          expect(reprs(p)).toEqual([
+            `<AsyncForwardHTTPConnection ['${proxyUrl}', HTTP/1.1, IDLE, Request Count: 2]>`,
+          ]);
+        } else {
+          // tinyproxy closes the client connection after each forwarded response (without saying
+          // so): the pool notices the EOF while the connection is idle and opens a new one.
+          await new Promise((r) => setTimeout(r, 20));
+          expect((await p.request("GET", `${HTTP}/`)).text()).toBe("Hello, world!");
+          expect(reprs(p)).toEqual([
+            `<AsyncForwardHTTPConnection ['${proxyUrl}', HTTP/1.1, IDLE, Request Count: 1]>`,
+          ]);
+        }
+        expect(String(p)).toMatch(/Requests: 0 active, 0 queued/);
+      },
+    );
 
-  it.skipIf(skip)("tunnels https:// with CONNECT and TLS to the target (test CA)", async () => {
-    await using p = pool(proxyUrl);
-    for (let i = 1; i <= 2; i++) {
-      const r = await p.request("GET", `${HTTPS}/echo`);
-      expect(echo(r).headers).toEqual([["Host", `localhost:${httpsPort}`]]);
-      expect(reprs(p)).toEqual([
-        `<AsyncTunnelHTTPConnection ['${HTTPS}', HTTP/1.1, IDLE, Request Count: ${i}]>`,
-      ]);
-    }
-    const stream = p.connections[0] as unknown as {
-      connection: { stream: { getExtraInfo(k: string): unknown } };
-    };
-    expect(stream.connection.stream.getExtraInfo("ssl_object")).toMatchObject({
-      alpnProtocol: "http/1.1",
-    });
-  });
-
-  it.skipIf(skip)("tunnels plain http:// with CONNECT when asked (tunnelHttp)", async () => {
-    await using p = pool({ url: proxyUrl, tunnelHttp: true });
-    await p.request("GET", `${HTTP}/`);
-    const r = await p.request("GET", `${HTTP}/echo`);
-    expect(echo(r).headers).toEqual([["Host", `127.0.0.1:${httpPort}`]]);
-    expect(reprs(p)).toEqual([
-      `<AsyncTunnelHTTPConnection ['${HTTP}', HTTP/1.1, IDLE, Request Count: 2]>`,
-    ]);
-  });
-
-  it.skipIf(skip)(
-    "with Basic auth: Proxy-Authorization reaches the proxy, never the target",
-    async () => {
-      await using p = pool(authUrl);
-      const forwarded = await p.request("GET", `${HTTP}/echo`);
-      expect(forwarded.status).toBe(200);
-      expect(headerNames(forwarded)).not.toContain("proxy-authorization");
-      const tunnelled = await p.request("GET", `${HTTPS}/echo`);
-      expect(tunnelled.status).toBe(200);
-      expect(echo(tunnelled).headers).toEqual([["Host", `localhost:${httpsPort}`]]);
-      expect(reprs(p)).toContain(
-        `<AsyncTunnelHTTPConnection ['${HTTPS}', HTTP/1.1, IDLE, Request Count: 1]>`,
-      );
-      expectNoSecrets(p);
-    },
-  );
-
-  it.skipIf(skip)(
-    "wrong or missing credentials: 407 when forwarding, ProxyError for CONNECT",
-    async () => {
-      for (const [proxy, statusLine] of [
-        [
-          new HTTPProxy(`http://127.0.0.1:${authPort}`, { auth: [user, `wrong-${password}`] }),
-          wrongAuth,
-        ],
-        [`http://127.0.0.1:${authPort}`, "407 Proxy Authentication Required"],
-      ] as const) {
-        await using p = pool(proxy);
-        // Forwarding: a normal response, the caller decides what to do with it.
-        const forwarded = await p.request("GET", `${HTTP}/echo`);
-        expect(`${forwarded.status} ${forwarded.extensions.reasonPhrase}`).toBe(statusLine);
-        const error = await rejectsWith(p.request("GET", `${HTTPS}/echo`), ProxyError, statusLine);
-        expect(p.connections.filter((c) => String(c).includes("Tunnel"))).toEqual([]);
-        expectNoSecrets(error, p, proxy);
-      }
-    },
-  );
-
-  it.skipIf(skip)(
-    "CONNECT to a port the proxy refuses to reach → ProxyError with the status line",
-    async () => {
+    it.skipIf(skip)("tunnels https:// with CONNECT and TLS to the target (test CA)", async () => {
       await using p = pool(proxyUrl);
-      const error = await failure(p.request("GET", `https://localhost:${deadPort}/`));
-      expect(error).toBeInstanceOf(ProxyError);
-      // squid: "503 Service Unavailable"; tinyproxy: "403 Access violation" (not a ConnectPort).
-      expect(error.message).toMatch(/^(503 Service Unavailable|403 Access violation)$/);
-      expect(p.connections).toEqual([]);
-      expect(String(p)).toBe(EMPTY);
-    },
-  );
-});
+      for (let i = 1; i <= 2; i++) {
+        const r = await p.request("GET", `${HTTPS}/echo`);
+        expect(echo(r).headers).toEqual([["Host", `localhost:${httpsPort}`]]);
+        expect(reprs(p)).toEqual([
+          `<AsyncTunnelHTTPConnection ['${HTTPS}', HTTP/1.1, IDLE, Request Count: ${i}]>`,
+        ]);
+      }
+      const stream = p.connections[0] as unknown as {
+        connection: { stream: { getExtraInfo(k: string): unknown } };
+      };
+      expect(stream.connection.stream.getExtraInfo("ssl_object")).toMatchObject({
+        alpnProtocol: "http/1.1",
+      });
+    });
+
+    it.skipIf(skip)("tunnels plain http:// with CONNECT when asked (tunnelHttp)", async () => {
+      await using p = pool({ url: proxyUrl, tunnelHttp: true });
+      await p.request("GET", `${HTTP}/`);
+      const r = await p.request("GET", `${HTTP}/echo`);
+      expect(echo(r).headers).toEqual([["Host", `127.0.0.1:${httpPort}`]]);
+      expect(reprs(p)).toEqual([
+        `<AsyncTunnelHTTPConnection ['${HTTP}', HTTP/1.1, IDLE, Request Count: 2]>`,
+      ]);
+    });
+
+    it.skipIf(skip)(
+      "with Basic auth: Proxy-Authorization reaches the proxy, never the target",
+      async () => {
+        await using p = pool(authUrl);
+        const forwarded = await p.request("GET", `${HTTP}/echo`);
+        expect(forwarded.status).toBe(200);
+        expect(headerNames(forwarded)).not.toContain("proxy-authorization");
+        const tunnelled = await p.request("GET", `${HTTPS}/echo`);
+        expect(tunnelled.status).toBe(200);
+        expect(echo(tunnelled).headers).toEqual([["Host", `localhost:${httpsPort}`]]);
+        expect(reprs(p)).toContain(
+          `<AsyncTunnelHTTPConnection ['${HTTPS}', HTTP/1.1, IDLE, Request Count: 1]>`,
+        );
+        expectNoSecrets(p);
+      },
+    );
+
+    it.skipIf(skip)(
+      "wrong or missing credentials: 407 when forwarding, ProxyError for CONNECT",
+      async () => {
+        for (const [proxy, statusLine] of [
+          [
+            new HTTPProxy(`http://127.0.0.1:${authPort}`, { auth: [user, `wrong-${password}`] }),
+            wrongAuth,
+          ],
+          [`http://127.0.0.1:${authPort}`, "407 Proxy Authentication Required"],
+        ] as const) {
+          await using p = pool(proxy);
+          // Forwarding: a normal response, the caller decides what to do with it.
+          const forwarded = await p.request("GET", `${HTTP}/echo`);
+          expect(`${forwarded.status} ${forwarded.extensions.reasonPhrase}`).toBe(statusLine);
+          const error = await rejectsWith(
+            p.request("GET", `${HTTPS}/echo`),
+            ProxyError,
+            statusLine,
+          );
+          expect(p.connections.filter((c) => String(c).includes("Tunnel"))).toEqual([]);
+          expectNoSecrets(error, p, proxy);
+        }
+      },
+    );
+
+    it.skipIf(skip)(
+      "CONNECT to a port the proxy refuses to reach → ProxyError with the status line",
+      async () => {
+        await using p = pool(proxyUrl);
+        await rejectsWith(p.request("GET", `https://localhost:${deadPort}/`), ProxyError, refused);
+        expect(p.connections).toEqual([]);
+        expect(String(p)).toBe(EMPTY);
+      },
+    );
+  },
+);
 
 describe("squid as an https:// proxy (TLS to the proxy)", () => {
   const port = inject("squidTlsPort");
@@ -247,7 +263,7 @@ describe.each(SOCKS_PROXIES)("%s (SOCKS5, no auth)", (name, port) => {
     await rejectsWith(
       p.request("GET", `http://127.0.0.1:${deadPort}/`),
       ProxyError,
-      /^Proxy Server could not connect: (Connection refused|General SOCKS server failure|Host unreachable)\.$/,
+      "Proxy Server could not connect: Connection refused.",
     );
     expect(p.connections).toEqual([]);
     expect(String(p)).toBe(EMPTY);
