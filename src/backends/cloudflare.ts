@@ -324,6 +324,12 @@ class CloudflareNetworkStream implements AsyncNetworkStream {
       }
       if (this.#eof) return EMPTY;
       const inflight = this.#inflight ?? this.#startRead(size);
+      // `inflight` never rejects (it records its outcome on `this`): without a timeout, await it
+      // directly rather than through settle()'s extra promise and closures.
+      if (timeout == null || timeout === Number.POSITIVE_INFINITY) {
+        await inflight;
+        continue;
+      }
       const outcome = await settle(inflight, timeout, null);
       if (outcome.kind === "timeout") {
         // A pending reader.read() cannot be cancelled and the reader lock cannot be released
@@ -342,7 +348,11 @@ class CloudflareNetworkStream implements AsyncNetworkStream {
     if (data.byteLength === 0) return;
     // One writer for the stream's whole life (released only for startTls).
     this.#writer ??= this.#socket.writable.getWriter();
-    const outcome = await settle(this.#writer.write(data), timeout, null);
+    const writing = this.#writer.write(data);
+    const outcome =
+      timeout == null || timeout === Number.POSITIVE_INFINITY
+        ? await writing.then(WRITTEN, (error: unknown) => ({ kind: "error" as const, error }))
+        : await settle(writing, timeout, null);
     if (outcome.kind === "timeout") {
       this.#kill("write timed out");
       throw new WriteTimeout(`timed out writing to ${this.#where} after ${timeout}s`);
@@ -518,6 +528,8 @@ type Outcome<T> =
   | { kind: "abort" };
 
 /** Waits for `promise`, a timeout in seconds (null = none) or an abort, whichever comes first. */
+const WRITTEN = (): Outcome<undefined> => ({ kind: "value", value: undefined });
+
 function settle<T>(
   promise: Promise<T>,
   timeout: number | null | undefined,
