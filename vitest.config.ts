@@ -12,7 +12,7 @@ export default defineConfig({
       {
         test: {
           name: "node",
-          include: ["test/unit/**/*.test.ts", "test/node/**/*.test.ts"],
+          include: ["test/unit/**/*.test.ts", "test/node/**/*.test.ts", "e2e/**/*.test.ts"],
           environment: "node",
           globalSetup: ["./test/servers/global-setup.ts"],
         },

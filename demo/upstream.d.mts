@@ -11,6 +11,9 @@ export interface Upstream {
 /** Byte `i` of a `/pattern` body (`i % 251`). */
 export function patternByte(i: number): number;
 
+/** True for `http(s)://127.0.0.1|localhost|[::1][:port]`: the page origins the upstream allows (CORS). */
+export function isLoopbackOrigin(origin: string): boolean;
+
 /** Starts the upstream on 127.0.0.1 (port 0 = any free port). */
 export function startUpstream(port?: number): Promise<Upstream>;
 

@@ -3,6 +3,8 @@
 //   GET /pattern?n=N  N bytes where byte i is i % 251, sent in 64 KiB chunks (Content-Length)
 //   GET /slow?ms=M    waits M ms, then answers
 //   anything else     a short text greeting
+// Pages served from this machine (the demo page, demo/app) may read it cross-origin: CORS and
+// Timing-Allow-Origin (so Resource Timing reports the HTTP version) for loopback origins only.
 import { createServer } from "node:http";
 
 const MAX_BYTES = 64 * 1024 * 1024;
@@ -37,12 +39,49 @@ function sendPattern(res, n) {
   pump();
 }
 
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/** True for `http(s)://127.0.0.1|localhost|[::1][:port]`, the origins of pages on this machine. */
+export function isLoopbackOrigin(origin) {
+  try {
+    const url = new URL(origin);
+    return (
+      (url.protocol === "http:" || url.protocol === "https:") &&
+      LOOPBACK_HOSTS.has(url.hostname) &&
+      url.origin === origin
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** CORS headers for a request from a loopback page; answers preflights. True if it answered. */
+function cors(req, res) {
+  const origin = req.headers.origin;
+  res.setHeader("Vary", "Origin");
+  if (origin === undefined || !isLoopbackOrigin(origin)) return false;
+  res.setHeader("Access-Control-Allow-Origin", origin);
+  res.setHeader("Timing-Allow-Origin", origin);
+  if (req.method !== "OPTIONS" || req.headers["access-control-request-method"] === undefined) {
+    return false;
+  }
+  const headers = req.headers["access-control-request-headers"];
+  res.writeHead(204, {
+    "Access-Control-Allow-Methods": "GET, HEAD",
+    ...(headers ? { "Access-Control-Allow-Headers": headers } : {}),
+    "Access-Control-Max-Age": "600",
+  });
+  res.end();
+  return true;
+}
+
 /**
  * Starts the upstream on 127.0.0.1 (port 0 = any free port); resolves with { server, port, url }.
  * Rejects when the port is taken (EADDRINUSE) or cannot be bound.
  */
 export async function startUpstream(port = 0) {
   const server = createServer((req, res) => {
+    if (cors(req, res)) return;
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname === "/bytes") {
       const n = sizeParam(url, 1024);

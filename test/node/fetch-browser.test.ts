@@ -2,30 +2,18 @@
 // driven by playwright-core; no browser download). The page harness (test/browser/harness.ts) is
 // bundled with esbuild and served by a local server that also answers the test routes, so the
 // page and the API share an origin; `localhost` on the same port is the cross-origin peer.
-import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { fetchScenarios } from "../browser/fetch-scenarios.js";
 import type { ScenarioResult } from "../browser/harness.js";
 import { laneScenarios } from "../browser/pool-scenarios.js";
 import { createHandler } from "../servers/handler.js";
+import { chromiumPresent, chromiumSuiteTitle, launchChromium } from "../support/chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const present = existsSync(CHROMIUM);
-/** TOOLCHAIN.md's flags for Debian's Chromium in a container. */
-const ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const HARNESS = fileURLToPath(new URL("../browser/harness.ts", import.meta.url));
 const PAGE = `<!doctype html><meta charset="utf-8"><title>httpcore2 scenarios</title>
 <script type="module" src="/__harness__/harness.js"></script>`;
@@ -43,10 +31,8 @@ function expected(): { name: string; skip: string | false }[] {
   return names;
 }
 
-describe.skipIf(!present)(
-  present
-    ? "in Chromium: fetch backend and pool.fetch"
-    : `in Chromium: SKIPPED, ${CHROMIUM} is absent (apt-get install chromium; .ci/run does)`,
+describe.skipIf(!chromiumPresent)(
+  chromiumSuiteTitle("in Chromium: fetch backend and pool.fetch"),
   () => {
     const handler = createHandler();
     let server: Server;
@@ -79,7 +65,7 @@ describe.skipIf(!present)(
       server.keepAliveTimeout = 60_000;
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       const port = (server.address() as AddressInfo).port;
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+      browser = await launchChromium();
       const page = await browser.newPage();
       page.on("pageerror", (error) => pageErrors.push(String(error)));
       await page.goto(`http://127.0.0.1:${port}/__harness__/`);
