@@ -44,6 +44,8 @@ export class AsyncConnectionPool {
   readonly #options: ResolvedPoolOptions;
   readonly #backend: AsyncNetworkBackend;
   #connections: PoolConnection[] = [];
+  /** How many requests hold each connection; absent = none. */
+  #load = new Map<PoolConnection, number>();
   #requests: PoolRequest[] = [];
   #closed = false;
   #expiryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -125,12 +127,17 @@ export class AsyncConnectionPool {
             staleRetried = true;
           }
           // Give the slot back and queue again (at the front: this request was first).
-          poolRequest.connection = null;
+          const closing: PoolConnection[] = [];
+          const previous = this.#unassign(poolRequest);
+          if (previous !== null) this.#tidy(previous, closing);
+          await this.#closeConnections(closing);
         }
       }
     } catch (error) {
-      this.#removeRequest(poolRequest);
-      await this.#closeConnections(this.#assignRequestsToConnections());
+      const closing: PoolConnection[] = [];
+      this.#removeRequest(poolRequest, closing);
+      this.#assignRequestsToConnections(closing);
+      await this.#closeConnections(closing);
       throw error;
     }
     return this.#wrapResponse(response, poolRequest);
@@ -221,75 +228,133 @@ export class AsyncConnectionPool {
   }
 
   async #release(poolRequest: PoolRequest): Promise<void> {
-    this.#removeRequest(poolRequest);
-    await this.#closeConnections(this.#assignRequestsToConnections());
+    const closing: PoolConnection[] = [];
+    this.#removeRequest(poolRequest, closing);
+    this.#assignRequestsToConnections(closing);
+    await this.#closeConnections(closing);
   }
 
-  #removeRequest(poolRequest: PoolRequest): void {
+  /** How many requests hold `connection` (assigned, running or streaming a response). */
+  #loadOf(connection: PoolConnection): number {
+    return this.#load.get(connection) ?? 0;
+  }
+
+  #assign(poolRequest: PoolRequest, connection: PoolConnection): void {
+    poolRequest.connection = connection;
+    this.#load.set(connection, this.#loadOf(connection) + 1);
+  }
+
+  /** Takes the request's connection back; returns it (or null). */
+  #unassign(poolRequest: PoolRequest): PoolConnection | null {
+    const connection = poolRequest.connection;
+    if (connection === null) return null;
+    poolRequest.connection = null;
+    const load = this.#loadOf(connection) - 1;
+    if (load > 0) this.#load.set(connection, load);
+    else this.#load.delete(connection);
+    return connection;
+  }
+
+  #removeRequest(poolRequest: PoolRequest, closing: PoolConnection[]): void {
     const i = this.#requests.indexOf(poolRequest);
     if (i !== -1) this.#requests.splice(i, 1);
-    const connection = poolRequest.connection;
-    poolRequest.connection = null;
+    const connection = this.#unassign(poolRequest);
+    if (connection === null) return;
     // A connection assigned but never used (the request was aborted first) must not linger
     // as a phantom CONNECTING connection: drop it (httpcore's orphan leak).
-    if (connection !== null && !connection.hasStarted()) {
-      this.#dropConnection(connection);
+    if (!connection.hasStarted()) {
+      this.#remove(connection);
+      closing.push(connection);
+      return;
     }
-  }
-
-  #dropConnection(connection: PoolConnection): void {
-    const i = this.#connections.indexOf(connection);
-    if (i !== -1) this.#connections.splice(i, 1);
-    void connection.aclose();
+    this.#tidy(connection, closing);
   }
 
   /**
-   * One synchronous pass: drop closed and expired connections, trim idle ones, then give each
-   * queued request (FIFO) a connection. Returns the connections to close.
+   * Looks at one connection a request just let go of: drops it if closed, closes it if expired
+   * or beyond the idle limit. Only this connection changed, so nothing else needs a look.
    */
-  #assignRequestsToConnections(): PoolConnection[] {
-    const closing: PoolConnection[] = [];
-    // How many requests hold each connection (assigned, running or streaming a response).
-    const reserved = new Map<PoolConnection, number>();
-    for (const r of this.#requests) {
-      if (r.connection !== null) reserved.set(r.connection, (reserved.get(r.connection) ?? 0) + 1);
+  #tidy(connection: PoolConnection, closing: PoolConnection[]): void {
+    if (this.#loadOf(connection) > 0) return;
+    if (connection.isClosed()) {
+      this.#remove(connection);
+    } else if (connection.hasExpired()) {
+      this.#remove(connection);
+      closing.push(connection);
+    } else if (connection.isIdle()) {
+      this.#trimIdle(closing);
+      const at = connection.expiresAt();
+      if (at !== null && at < this.#expiryAt) this.#scheduleExpiry(at);
     }
-    let idle = 0;
-    for (const c of this.#connections) if (c.isIdle() && !reserved.has(c)) idle++;
+  }
 
-    for (const connection of [...this.#connections]) {
-      if (reserved.has(connection)) continue;
-      if (connection.isClosed()) {
-        this.#remove(connection);
-      } else if (connection.hasExpired()) {
-        this.#remove(connection);
-        closing.push(connection);
-        if (connection.isIdle()) idle--;
-      } else if (connection.isIdle() && idle > this.#options.maxKeepaliveConnections) {
-        this.#remove(connection);
-        closing.push(connection);
-        idle--;
+  /** Closes the oldest idle connections beyond `maxKeepaliveConnections` (idle ones counted). */
+  #trimIdle(closing: PoolConnection[]): void {
+    const max = this.#options.maxKeepaliveConnections;
+    if (max === Number.POSITIVE_INFINITY) return;
+    let idle = 0;
+    for (const c of this.#connections) if (c.isIdle() && this.#loadOf(c) === 0) idle++;
+    for (let i = 0; idle > max && i < this.#connections.length; i++) {
+      const c = this.#connections[i] as PoolConnection;
+      if (!c.isIdle() || this.#loadOf(c) > 0) continue;
+      this.#connections.splice(i--, 1);
+      closing.push(c);
+      idle--;
+    }
+  }
+
+  /** A full look at every connection (the expiry timer): closed, expired, beyond the idle limit. */
+  #sweep(closing: PoolConnection[]): void {
+    const connections = this.#connections;
+    for (let i = 0; i < connections.length; i++) {
+      const c = connections[i] as PoolConnection;
+      if (this.#loadOf(c) > 0) continue;
+      if (c.isClosed()) {
+        connections.splice(i--, 1);
+      } else if (c.hasExpired()) {
+        connections.splice(i--, 1);
+        closing.push(c);
       }
     }
+    this.#trimIdle(closing);
+  }
 
+  /**
+   * Gives each queued request (FIFO) a connection, synchronously. Connections to close are added
+   * to `closing`, which is returned.
+   */
+  #assignRequestsToConnections(closing: PoolConnection[] = []): PoolConnection[] {
     for (const poolRequest of this.#requests) {
       if (poolRequest.connection !== null) continue;
       const origin = poolRequest.request.url.origin;
-      const connection =
-        this.#findAvailable(origin, reserved) ?? this.#makeRoom(origin, reserved, closing);
+      const connection = this.#findAvailable(origin, closing) ?? this.#makeRoom(origin, closing);
       if (connection === null) continue;
-      poolRequest.connection = connection;
-      reserved.set(connection, (reserved.get(connection) ?? 0) + 1);
+      this.#assign(poolRequest, connection);
       poolRequest.wake?.();
     }
-    this.#scheduleExpiry();
     return closing;
   }
 
-  #findAvailable(origin: Origin, reserved: Map<PoolConnection, number>): PoolConnection | null {
-    for (const c of this.#connections) {
-      if (!c.canHandleRequest(origin) || !c.isAvailable()) continue;
-      if ((reserved.get(c) ?? 0) < (c.maxConcurrentRequests?.() ?? 1)) return c;
+  /** An available connection to `origin`; stale ones met on the way are dropped (checked lazily). */
+  #findAvailable(origin: Origin, closing: PoolConnection[]): PoolConnection | null {
+    const connections = this.#connections;
+    for (let i = 0; i < connections.length; i++) {
+      const c = connections[i] as PoolConnection;
+      if (!c.canHandleRequest(origin)) continue;
+      const load = this.#loadOf(c);
+      if (load === 0) {
+        // The server may have closed it while idle: a readable idle socket is stale.
+        if (c.isClosed()) {
+          connections.splice(i--, 1);
+          continue;
+        }
+        if (c.hasExpired()) {
+          connections.splice(i--, 1);
+          closing.push(c);
+          continue;
+        }
+      }
+      if (c.isAvailable() && load < (c.maxConcurrentRequests?.() ?? 1)) return c;
     }
     return null;
   }
@@ -302,18 +367,18 @@ export class AsyncConnectionPool {
     return false;
   }
 
-  #makeRoom(
-    origin: Origin,
-    reserved: Map<PoolConnection, number>,
-    closing: PoolConnection[],
-  ): PoolConnection | null {
+  #makeRoom(origin: Origin, closing: PoolConnection[]): PoolConnection | null {
     if (this.#multiplexPending(origin)) return null;
     if (this.#connections.length >= this.#options.maxConnections) {
-      // At the limit: an idle connection to another origin makes way for this one.
-      const idle = this.#connections.find((c) => c.isIdle() && !reserved.has(c));
-      if (idle === undefined) return null;
-      this.#remove(idle);
-      closing.push(idle);
+      // At the limit: a closed or idle connection (to any origin) makes way for this one.
+      const free = this.#connections.findIndex((c) => this.#loadOf(c) === 0 && c.isClosed());
+      const index =
+        free !== -1
+          ? free
+          : this.#connections.findIndex((c) => this.#loadOf(c) === 0 && c.isIdle());
+      if (index === -1) return null;
+      const [evicted] = this.#connections.splice(index, 1);
+      if (evicted !== undefined && free === -1) closing.push(evicted);
     }
     const connection = this.createConnection(origin);
     connection.onCapacityChange = () => {
@@ -358,24 +423,27 @@ export class AsyncConnectionPool {
   }
 
   /** Idle expiry runs on a timer (unref'd where possible), not only on the next request. */
-  #scheduleExpiry(): void {
-    let next = Number.POSITIVE_INFINITY;
-    for (const c of this.#connections) {
-      const at = c.expiresAt();
-      if (at !== null && at < next) next = at;
-    }
-    if (next === this.#expiryAt) return;
+  #scheduleExpiry(at: number): void {
     if (this.#expiryTimer !== null) clearTimeout(this.#expiryTimer);
     this.#expiryTimer = null;
-    this.#expiryAt = next;
-    if (next === Number.POSITIVE_INFINITY || this.#closed) return;
+    this.#expiryAt = at;
+    if (at === Number.POSITIVE_INFINITY || this.#closed) return;
     const timer = setTimeout(
       () => {
         this.#expiryTimer = null;
         this.#expiryAt = Number.POSITIVE_INFINITY;
-        void this.#closeConnections(this.#assignRequestsToConnections());
+        const closing: PoolConnection[] = [];
+        this.#sweep(closing);
+        this.#assignRequestsToConnections(closing);
+        let next = Number.POSITIVE_INFINITY;
+        for (const c of this.#connections) {
+          const expires = c.expiresAt();
+          if (expires !== null && expires < next) next = expires;
+        }
+        this.#scheduleExpiry(next);
+        void this.#closeConnections(closing);
       },
-      Math.max(0, (next - now()) * 1000) + 1,
+      Math.max(0, (at - now()) * 1000) + 1,
     );
     (timer as { unref?: () => void }).unref?.();
     this.#expiryTimer = timer;
