@@ -97,7 +97,10 @@ export interface ResponseExtensions {
 /** A body that can be iterated once and closed (closing releases the connection). */
 export interface ResponseByteStream extends AsyncIterable<Uint8Array> {
   aclose(): Promise<void>;
-  /** Optional fast path: the whole rest of the body at once, without per-chunk iteration. */
+  /**
+   * Optional fast path: the whole rest of the body at once, without per-chunk iteration. It
+   * closes the stream itself, whether it succeeds or fails.
+   */
   readAll?(): Promise<Uint8Array>;
 }
 
@@ -112,11 +115,20 @@ export interface ResponseInit {
 }
 
 const EMPTY = new Uint8Array(0);
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /** @internal */
 export let getStream: (response: Response) => ResponseByteStream | null;
 /** @internal */
 export let setStream: (response: Response, stream: ResponseByteStream) => void;
+/** @internal A response from a parsed head (headers and extensions taken as they are). */
+export let createResponse: (
+  status: number,
+  headers: HeaderList,
+  stream: ResponseByteStream,
+  extensions: ResponseExtensions,
+) => Response;
+let trustedInit = false;
 const decoder = new TextDecoder();
 
 /**
@@ -140,12 +152,23 @@ export class Response {
     setStream = (r, stream) => {
       r.#stream = stream;
     };
+    // Connections build responses from parsed heads: nothing to normalise or copy.
+    createResponse = (status, headers, stream, extensions) => {
+      trustedInit = true;
+      return new Response(status, { headers, stream, extensions });
+    };
   }
 
   constructor(status: number, init: ResponseInit = {}) {
     this.status = status;
-    this.headers = normalizeHeaders(init.headers);
-    this.extensions = { httpVersion: "HTTP/1.1", reasonPhrase: "", ...init.extensions };
+    if (trustedInit) {
+      trustedInit = false;
+      this.headers = init.headers as HeaderList;
+      this.extensions = init.extensions as ResponseExtensions;
+    } else {
+      this.headers = normalizeHeaders(init.headers);
+      this.extensions = { httpVersion: "HTTP/1.1", reasonPhrase: "", ...init.extensions };
+    }
     this.#stream = init.stream ?? null;
     const content = init.content;
     this.#content =
@@ -170,11 +193,9 @@ export class Response {
     const stream = this.#stream;
     if (stream?.readAll !== undefined && !this.#iterated) {
       this.#iterated = true;
-      try {
-        this.#content = await stream.readAll();
-      } finally {
-        await this.aclose();
-      }
+      // readAll() releases the stream itself, on success and on error.
+      this.#closed = true;
+      this.#content = await stream.readAll();
       return this.#content;
     }
     const parts: Uint8Array[] = [];
@@ -249,10 +270,13 @@ export class Response {
   }
 
   /** Releases the connection; unread body bytes make the connection close instead. Idempotent. */
-  async aclose(): Promise<void> {
-    if (this.#closed) return;
+  aclose(): Promise<void> {
+    if (this.#closed || this.#stream === null) {
+      this.#closed = true;
+      return RESOLVED;
+    }
     this.#closed = true;
-    await this.#stream?.aclose();
+    return this.#stream.aclose();
   }
 
   /** The body decoded as UTF-8 (needs a read body, like `content`). */

@@ -19,6 +19,7 @@ import {
 } from "../errors.js";
 import { type FetchInit, type FetchInput, poolFetch } from "../fetch/adapter.js";
 import {
+  concat,
   getStream,
   Request,
   type RequestOptions,
@@ -29,6 +30,66 @@ import {
 import { createProxyConnection } from "../proxy/index.js";
 import type { Origin } from "../url.js";
 import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from "./options.js";
+
+const RESOLVED: Promise<void> = Promise.resolve();
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
+function noop(): void {}
+
+/**
+ * A response body that gives the request's connection slot back to the pool when it ends,
+ * fails or is closed. One object per response: its iterator is itself.
+ */
+class PooledStream implements ResponseByteStream, AsyncIterableIterator<Uint8Array> {
+  #iterator: AsyncIterator<Uint8Array> | null = null;
+  #released: Promise<void> | null = null;
+
+  constructor(
+    private readonly inner: ResponseByteStream,
+    private readonly releaseSlot: () => Promise<void>,
+  ) {}
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<Uint8Array>> {
+    this.#iterator ??= this.inner[Symbol.asyncIterator]();
+    try {
+      return await this.#iterator.next();
+    } catch (error) {
+      await this.aclose();
+      throw error;
+    }
+  }
+
+  async return(): Promise<IteratorResult<Uint8Array>> {
+    await this.aclose();
+    return DONE;
+  }
+
+  /** The whole rest of the body (the inner stream's fast path when it has one), then release. */
+  async readAll(): Promise<Uint8Array> {
+    try {
+      if (this.inner.readAll !== undefined) return await this.inner.readAll();
+      const parts: Uint8Array[] = [];
+      let total = 0;
+      for (let r = await this.next(); !r.done; r = await this.next()) {
+        parts.push(r.value);
+        total += r.value.length;
+      }
+      return concat(parts, total);
+    } finally {
+      await this.aclose();
+    }
+  }
+
+  /** Closes the body, then frees the slot; idempotent. */
+  aclose(): Promise<void> {
+    this.#released ??= this.inner.aclose().finally(this.releaseSlot);
+    return this.#released;
+  }
+}
 
 /** A request waiting for, or holding, a connection. */
 class PoolRequest {
@@ -183,55 +244,15 @@ export class AsyncConnectionPool {
       void this.#release(poolRequest);
       return response;
     }
-    let released = false;
-    const release = async () => {
-      if (released) return;
-      released = true;
-      try {
-        await inner.aclose();
-      } finally {
-        await this.#release(poolRequest);
-      }
-    };
-    const wrapped: ResponseByteStream = {
-      // Forwards the connection's iterator (no generator layer); any error releases the slot.
-      [Symbol.asyncIterator]: () => {
-        const it = inner[Symbol.asyncIterator]();
-        const onError = async (error: unknown): Promise<never> => {
-          await release();
-          throw error;
-        };
-        const forwarded: AsyncIterableIterator<Uint8Array> = {
-          next: () => it.next().catch(onError),
-          return: async () => {
-            await release();
-            return { value: undefined, done: true };
-          },
-          [Symbol.asyncIterator]: () => forwarded,
-        };
-        return forwarded;
-      },
-      aclose: release,
-    };
-    const readAll = inner.readAll;
-    if (readAll !== undefined) {
-      wrapped.readAll = async () => {
-        try {
-          return await readAll();
-        } finally {
-          await release();
-        }
-      };
-    }
-    setStream(response, wrapped);
+    setStream(response, new PooledStream(inner, () => this.#release(poolRequest)));
     return response;
   }
 
-  async #release(poolRequest: PoolRequest): Promise<void> {
+  #release(poolRequest: PoolRequest): Promise<void> {
     const closing: PoolConnection[] = [];
     this.#removeRequest(poolRequest, closing);
     this.#assignRequestsToConnections(closing);
-    await this.#closeConnections(closing);
+    return this.#closeConnections(closing);
   }
 
   /** How many requests hold `connection` (assigned, running or streaming a response). */
@@ -417,9 +438,9 @@ export class AsyncConnectionPool {
     if (i !== -1) this.#connections.splice(i, 1);
   }
 
-  async #closeConnections(closing: PoolConnection[]): Promise<void> {
-    if (closing.length === 0) return;
-    await Promise.all(closing.map((c) => c.aclose()));
+  #closeConnections(closing: PoolConnection[]): Promise<void> {
+    if (closing.length === 0) return RESOLVED;
+    return Promise.all(closing.map((c) => c.aclose())).then(noop);
   }
 
   /** Idle expiry runs on a timer (unref'd where possible), not only on the next request. */
