@@ -116,3 +116,8 @@ export function benchParser() {
   }
   return rows;
 }
+
+// `node bench/parser.mjs`: run alone, in a fresh process (no JIT feedback from other benchmarks).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(JSON.stringify(benchParser()));
+}
