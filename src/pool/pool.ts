@@ -135,9 +135,11 @@ export class AsyncConnectionPool {
   ): Promise<Response> {
     const response = await this.handleAsyncRequest(new Request(method, url, options));
     try {
+      // aread() releases the connection itself once the body is complete.
       await response.aread();
-    } finally {
+    } catch (error) {
       await response.aclose();
+      throw error;
     }
     return response;
   }
@@ -173,7 +175,8 @@ export class AsyncConnectionPool {
     let response: Response;
     try {
       for (;;) {
-        await this.#closeConnections(this.#assignRequestsToConnections());
+        const closing = this.#assignRequestsToConnections();
+        if (closing.length > 0) await this.#closeConnections(closing);
         while (poolRequest.connection === null) {
           await this.#waitForConnection(poolRequest, deadline, poolTimeout);
         }
