@@ -36,6 +36,7 @@ export {
 } from "./backends/mock.js";
 export type { RequestBody, RequestContent } from "./body.js";
 export { AsyncHTTPConnection, type HTTPConnectionOptions } from "./connection/connection.js";
+export { AsyncHTTP2Connection, type HTTP2Options } from "./connection/http2.js";
 export { AsyncHTTP11Connection, type HTTP11Options } from "./connection/http11.js";
 export {
   type AsyncConnectionInterface,
@@ -49,6 +50,7 @@ export {
 export type { Framing, WireHead } from "./connection/wire-headers.js";
 export * from "./errors.js";
 export { type FetchInit, type FetchInput, type FetchTarget, poolFetch } from "./fetch/adapter.js";
+export { H2ErrorCode, type H2ErrorCodeName, h2ErrorName } from "./h2/errors.js";
 export type { HeaderList } from "./h11/types.js";
 export type { HeadersInit } from "./headers.js";
 export {

@@ -844,7 +844,10 @@ export class AsyncHTTP2Connection implements AsyncConnectionInterface {
     return this.#session.openStreams;
   }
 
-  /** The sans-IO protocol state (settings in force, windows...), for inspection. */
+  /**
+   * The sans-IO protocol state (settings in force, windows...), for inspection.
+   * @internal
+   */
   get session(): H2ClientSession {
     return this.#session;
   }

@@ -3,7 +3,6 @@
  * @module
  */
 import type { AsyncNetworkBackend, SocketOption, TlsOptions } from "../backends/base.js";
-import { UnsupportedProtocol } from "../errors.js";
 import { DEFAULT_MAX_HEADER_SIZE } from "../h11/index.js";
 import { type Proxy as HTTPProxy, type ProxyInput, resolveProxyOption } from "../proxy/proxy.js";
 import { describe, type Origin } from "../url.js";
@@ -25,7 +24,13 @@ export interface PoolOptions {
   maxKeepaliveConnections?: number | null;
   /** Seconds an idle connection may live; `null` = no expiry. */
   keepaliveExpiry?: number | null;
+  /** Speak HTTP/1.1 (default true). */
   http1?: boolean;
+  /**
+   * Speak HTTP/2 (default false): offered by ALPN over TLS (`h2`, falling back to HTTP/1.1 when
+   * the server does not pick it), or by prior knowledge (h2c) when `http1` is false. One HTTP/2
+   * connection per origin carries up to min(server limit, 100) requests at once.
+   */
   http2?: boolean;
   /** Retries of connection establishment (ConnectError/ConnectTimeout), with exponential backoff. */
   retries?: number;
@@ -35,7 +40,10 @@ export interface PoolOptions {
   socketOptions?: SocketOption[] | null;
   /** The network backend; default: the one for this runtime (from the package's export conditions). */
   networkBackend?: AsyncNetworkBackend | null;
-  /** Upper bound on a response head in bytes (default 64 KiB). */
+  /**
+   * Upper bound on a response head in bytes (default 64 KiB); for HTTP/2 the bound on the decoded
+   * header list, announced as SETTINGS_MAX_HEADER_LIST_SIZE.
+   */
   maxHeaderSize?: number;
 }
 
@@ -88,11 +96,6 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
   const http1 = flag("http1", options.http1, true);
   const http2 = flag("http2", options.http2, false);
   if (!http1 && !http2) throw new TypeError("At least one of http1 and http2 must be enabled.");
-  if (!http1) {
-    throw new UnsupportedProtocol(
-      "HTTP/2 is not supported by this version of httpcore2; http1: false leaves no protocol to use.",
-    );
-  }
   const retries = options.retries ?? 0;
   if (!Number.isInteger(retries) || retries < 0) {
     throw new TypeError(`retries must be a non-negative integer, but got ${String(retries)}.`);

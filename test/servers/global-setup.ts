@@ -6,6 +6,7 @@
  */
 
 import type { TestProject } from "vitest/node";
+import { startH2Servers } from "./h2-servers.js";
 import { PROXY_PASSWORD, PROXY_USER, startProxies } from "./proxies.js";
 import { startServers } from "./servers.js";
 
@@ -35,7 +36,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("dantePort", proxies.dantePort);
   project.provide("deadPort", proxies.deadPort);
   project.provide("proxyAuth", [PROXY_USER, PROXY_PASSWORD]);
-  return async () => {
+  let h2: Awaited<ReturnType<typeof startH2Servers>>;
+  try {
+    h2 = await startH2Servers();
+  } catch (error) {
     await Promise.all([proxies.close(), servers.close()]);
+    throw error;
+  }
+  project.provide("h2Port", h2.h2Port);
+  project.provide("h2OnlyPort", h2.h2OnlyPort);
+  project.provide("h2cPort", h2.h2cPort);
+  project.provide("nghttpdPort", h2.nghttpdPort);
+  project.provide("nghttpdH2cPort", h2.nghttpdH2cPort);
+  return async () => {
+    await Promise.all([proxies.close(), servers.close(), h2.close()]);
   };
 }

@@ -38,5 +38,16 @@ declare module "vitest" {
     deadPort: number;
     /** [username, password] every authenticating test proxy accepts. */
     proxyAuth: [string, string];
+    // HTTP/2 servers on 127.0.0.1 (test/servers/h2-servers.ts).
+    /** node:http2 over TLS (test CA), ALPN h2 + http/1.1 (allowHTTP1). */
+    h2Port: number;
+    /** node:http2 over TLS (test CA), ALPN h2 only. */
+    h2OnlyPort: number;
+    /** node:http2 cleartext: HTTP/2 with prior knowledge (h2c). */
+    h2cPort: number;
+    /** nghttpd over TLS (padded DATA, trailers); null when nghttpd is not installed. */
+    nghttpdPort: number | null;
+    /** nghttpd cleartext (64 KiB windows, 10 concurrent streams); null when not installed. */
+    nghttpdH2cPort: number | null;
   }
 }
