@@ -4,6 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { benchHttp2, h2Options, h2Report } from "./h2.mjs";
 import { benchHttp1 } from "./http1.mjs";
 import { fmt, machine, startServer } from "./lib.mjs";
 import { benchStream } from "./stream.mjs";
@@ -91,6 +92,10 @@ try {
     );
   }
   out();
+
+  // HTTP/2 runs its own node:http2 server (TLS, test CA) in a child process.
+  const h2 = h2Options(quick);
+  for (const line of h2Report(await benchHttp2(h2), h2.streamSize)) out(line);
 } finally {
   server.stop();
 }

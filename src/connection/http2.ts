@@ -546,8 +546,11 @@ export class AsyncHTTP2Connection implements AsyncConnectionInterface {
         const ex = this.#byStream.get(event.streamId);
         if (ex === undefined) return;
         ex.gotFrames = true;
-        if (event.errorCode === H2ErrorCode.NO_ERROR && ex.ended) {
-          // "Stop sending, the response is complete" (§8.1): not an error.
+        if (event.errorCode === H2ErrorCode.NO_ERROR && (ex.ended || event.endsResponse)) {
+          // "Stop sending, the response is complete" (§8.1): not an error. node's http2 server
+          // also ends responses with RST_STREAM(NO_ERROR) instead of END_STREAM at times; with
+          // the declared content-length received (or none declared) that is a complete response.
+          ex.ended = true;
           ex.stopSending = true;
           this.#notify(ex);
           return;

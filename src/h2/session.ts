@@ -88,8 +88,12 @@ export type H2Event =
   | { type: "data"; streamId: number; data: Uint8Array; endStream: boolean }
   /** Trailer fields; they end the stream. */
   | { type: "trailers"; streamId: number; headers: HeaderField[] }
-  /** The peer reset the stream (RST_STREAM); it is closed. */
-  | { type: "reset"; streamId: number; errorCode: number }
+  /**
+   * The peer reset the stream (RST_STREAM); it is closed. `endsResponse`: it was NO_ERROR after
+   * the response head with the whole declared content-length (or none declared) received — node's
+   * http2 server ends responses this way instead of END_STREAM when it closes a stream early.
+   */
+  | { type: "reset"; streamId: number; errorCode: number; endsResponse: boolean }
   /** The peer broke the protocol on one stream: we reset it; it is closed. */
   | { type: "stream-error"; streamId: number; error: H2Error }
   /** Send window grew: for `streamId`, or for every stream when 0. */
@@ -583,8 +587,18 @@ export class H2ClientSession {
         }
         const stream = this.#streams.get(frame.streamId);
         if (stream === undefined) return; // already closed: a late reset crossing ours
+        const endsResponse =
+          frame.errorCode === H2ErrorCode.NO_ERROR &&
+          stream.gotHead &&
+          !stream.remoteClosed &&
+          (stream.expectedLength < 0 || stream.noBody || stream.received === stream.expectedLength);
         this.#forget(stream, "reset");
-        events.push({ type: "reset", streamId: frame.streamId, errorCode: frame.errorCode });
+        events.push({
+          type: "reset",
+          streamId: frame.streamId,
+          errorCode: frame.errorCode,
+          endsResponse,
+        });
         return;
       }
       case FrameType.SETTINGS:

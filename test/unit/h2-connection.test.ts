@@ -232,6 +232,23 @@ describe("AsyncHTTP2Connection", () => {
     expect(conn.isIdle()).toBe(true);
   });
 
+  it("RST_STREAM(NO_ERROR) instead of END_STREAM ends a complete body (node's server does this)", async () => {
+    const stream = scriptedServer((id, _h, s) => {
+      const full = id === 1;
+      s.send(
+        s.wire.response(id, 200, [["content-length", "5"]]),
+        s.wire.data(id, full ? "hello" : "hel"),
+      );
+      s.send(s.wire.rst(id, H2ErrorCode.NO_ERROR));
+    });
+    const conn = new AsyncHTTP2Connection(ORIGIN, stream);
+    const ok = await conn.handleAsyncRequest(new Request("GET", URL));
+    expect(dec.decode(await ok.aread())).toBe("hello");
+    const truncated = await conn.handleAsyncRequest(new Request("GET", URL));
+    await expect(truncated.aread()).rejects.toThrow(/reset by the server: NO_ERROR/);
+    expect(conn.isIdle()).toBe(true);
+  });
+
   it("RST_STREAM(REFUSED_STREAM) is retriable: ConnectionNotAvailable", async () => {
     const stream = scriptedServer((id, _h, s) =>
       s.send(s.wire.rst(id, H2ErrorCode.REFUSED_STREAM)),

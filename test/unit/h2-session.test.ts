@@ -497,6 +497,32 @@ describe("stream lifecycle", () => {
     expect(session.openStreams).toBe(0);
   });
 
+  it("RST_STREAM(NO_ERROR) ends a response only when its content-length was received", () => {
+    const { session, wire } = setup();
+    for (let i = 0; i < 4; i++) session.openStream(GET, true);
+    const events = session.receive(
+      cat(
+        wire.response(1, 200, [["content-length", "3"]]),
+        wire.data(1, "abc"),
+        wire.rst(1, H2ErrorCode.NO_ERROR),
+        wire.response(3, 200, [["content-length", "3"]]),
+        wire.data(3, "ab"),
+        wire.rst(3, H2ErrorCode.NO_ERROR),
+        wire.response(5, 200),
+        wire.data(5, "xyz"),
+        wire.rst(5, H2ErrorCode.NO_ERROR),
+        wire.rst(7, H2ErrorCode.NO_ERROR),
+      ),
+    );
+    const resets = events.filter((e) => e.type === "reset");
+    expect(resets.map((e) => e.type === "reset" && [e.streamId, e.endsResponse])).toEqual([
+      [1, true],
+      [3, false],
+      [5, true],
+      [7, false],
+    ]);
+  });
+
   it("frames for a stream we reset are dropped, and their window returned", () => {
     const { session, wire, sent } = setup({ connectionWindowSize: 65535 });
     session.openStream(GET, true);
