@@ -198,6 +198,23 @@ export function h2Scenarios(runtime: H2ScenarioRuntime): void {
         ]);
       });
 
+      it("a network error fails the streams on that connection; the pool stays exact", async () => {
+        await using p = pool(target);
+        const slow = [1, 2, 3].map(() => p.request("GET", `${base}/slow?ms=3000`));
+        await new Promise((r) => setTimeout(r, 100));
+        expect(reprs(p)).toEqual([
+          `<AsyncHTTPConnection ['${base}', HTTP/2, ACTIVE, Request Count: 3]>`,
+        ]);
+        const results = await Promise.allSettled([...slow, p.request("GET", `${base}/destroy`)]);
+        for (const r of results) {
+          expect(r.status).toBe("rejected");
+          const name = ((r as PromiseRejectedResult).reason as Error).name;
+          expect(["ReadError", "RemoteProtocolError"]).toContain(name);
+        }
+        expect(String(p)).toBe(EMPTY);
+        expect((await p.request("GET", `${base}/hello`)).text()).toBe("Hello, world!");
+      });
+
       it("a response header list over the limit fails that request only", async () => {
         await using p = pool(target);
         await rejectsWith(

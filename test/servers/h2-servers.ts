@@ -12,7 +12,8 @@
  * session/connection served the request), `/slow?ms=` (reports the peak of concurrent streams on
  * its session), `/bytes?n=` (the byte pattern i % 251, with backpressure), `/upload` (sha256 and
  * length of the body), `/echo`, `/rst?code=` (RST_STREAM), `/big-headers?size=`,
- * `/goaway?key=&n=` (GOAWAY below in-flight streams, once per key), `/trailers`.
+ * `/goaway?key=&n=` (GOAWAY below in-flight streams, once per key), `/destroy` (the
+ * connection is destroyed under its streams), `/trailers`.
  * @module
  */
 
@@ -177,6 +178,13 @@ function createH2Handler(): {
         const stream = res.stream as Http2ServerResponse["stream"] | undefined;
         if (stream !== undefined) stream.close(code);
         else (res as unknown as { destroy(): void }).destroy();
+        return;
+      }
+      case "/destroy": {
+        // The connection dies under every stream on it (no GOAWAY).
+        const h2session = (req.stream as Http2ServerRequest["stream"] | undefined)?.session;
+        if (h2session !== undefined) h2session.destroy();
+        else req.socket.destroy();
         return;
       }
       case "/big-headers": {
