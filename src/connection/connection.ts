@@ -108,12 +108,15 @@ export class AsyncHTTPConnection implements AsyncConnectionInterface {
     return this.#connection.handleAsyncRequest(request);
   }
 
-  /** HTTP/2 if ALPN chose `h2`, or by prior knowledge when HTTP/1.1 is disabled (httpcore). */
+  /**
+   * HTTP/2 if ALPN chose `h2` (whatever we offered: the server's choice binds), or by prior
+   * knowledge when HTTP/1.1 is disabled (httpcore's rule).
+   */
   #protocolFor(stream: AsyncNetworkStream): AsyncHTTP11Connection | AsyncHTTP2Connection {
     const { http1 = true, http2 = false, keepaliveExpiry = null, maxHeaderSize } = this.#options;
     const ssl = this.origin.isSecure ? stream.getExtraInfo("ssl_object") : null;
     const alpn = (ssl as { alpnProtocol?: string | null } | null)?.alpnProtocol ?? null;
-    if (http2 && (alpn === "h2" || !http1)) {
+    if (alpn === "h2" || (http2 && !http1)) {
       const connection = new AsyncHTTP2Connection(this.origin, stream, {
         keepaliveExpiry,
         ...(maxHeaderSize !== undefined && { maxHeaderListSize: maxHeaderSize }),

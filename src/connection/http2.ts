@@ -50,7 +50,7 @@ const LOCAL_MAX_STREAMS = 100;
 const MAX_SEND_CHUNK = 256 * 1024;
 const EMPTY = new Uint8Array(0);
 
-type H2State = "NEW" | "ACTIVE" | "IDLE" | "CLOSED";
+type H2State = "ACTIVE" | "IDLE" | "CLOSED";
 
 /** Options of {@link AsyncHTTP2Connection}. */
 export interface HTTP2Options {
@@ -112,7 +112,8 @@ export class AsyncHTTP2Connection implements AsyncConnectionInterface {
   readonly #stream: AsyncNetworkStream;
   readonly #session: H2ClientSession;
   readonly #keepaliveExpiry: number | null;
-  #state: H2State = "NEW";
+  /** As httpcore: IDLE until the first request, then ACTIVE/IDLE, CLOSED at the end (no NEW). */
+  #state: H2State = "IDLE";
   #requestCount = 0;
   #expireAt: number | null = null;
   #initialized = false;
@@ -202,6 +203,8 @@ export class AsyncHTTP2Connection implements AsyncConnectionInterface {
       });
     } catch (error) {
       const failure = this.#failure(exchange, error);
+      // Refused (GOAWAY, REFUSED_STREAM): it never ran here and will run elsewhere (httpcore).
+      if (failure instanceof ConnectionNotAvailable) this.#requestCount--;
       await traced(trace, "http2.response_closed", { stream_id: exchange.streamId }, () =>
         this.#responseClosed(exchange),
       );
@@ -446,7 +449,11 @@ export class AsyncHTTP2Connection implements AsyncConnectionInterface {
   #needsRead(): boolean {
     if (this.#waiters.size > 0 || this.#slotWaiters.length > 0) return true;
     // Idle: take in what the server sent meanwhile (a GOAWAY, a PING, its EOF) without blocking.
-    return this.#exchanges.size === 0 && this.#stream.getExtraInfo("is_readable") === true;
+    return (
+      this.#initialized &&
+      this.#exchanges.size === 0 &&
+      this.#stream.getExtraInfo("is_readable") === true
+    );
   }
 
   /** The read timeout: the soonest deadline among waiting streams (seconds left), or none. */
@@ -600,16 +607,19 @@ export class AsyncHTTP2Connection implements AsyncConnectionInterface {
     this.#goaway = { lastStreamId, errorCode, debug };
     for (const ex of this.#exchanges) {
       if (ex.streamId !== 0 && ex.streamId <= lastStreamId) continue;
-      // Not processed by the server (§6.8): safe to send again elsewhere, unless a one-shot body
-      // was already consumed.
-      this.#failExchange(
-        ex,
-        ex.bodyStarted
-          ? new RemoteProtocolError(
-              `the server refused HTTP/2 stream ${ex.streamId} (GOAWAY) after part of its one-shot body was sent; it cannot be retried`,
-            )
-          : new ConnectionNotAvailable("the server is going away (GOAWAY)"),
-      );
+      // Not processed by the server (§6.8): safe to send again elsewhere — unless a one-shot body
+      // was already consumed, or the server contradicts itself by having answered on it.
+      let error: unknown = new ConnectionNotAvailable("the server is going away (GOAWAY)");
+      if (ex.gotFrames) {
+        error = new RemoteProtocolError(
+          `the server went away (GOAWAY, last stream ${lastStreamId}) in the middle of HTTP/2 stream ${ex.streamId}`,
+        );
+      } else if (ex.bodyStarted) {
+        error = new RemoteProtocolError(
+          `the server refused HTTP/2 stream ${ex.streamId} (GOAWAY) after part of its one-shot body was sent; it cannot be retried`,
+        );
+      }
+      this.#failExchange(ex, error);
     }
     this.onCapacityChange?.();
     if (this.#exchanges.size === 0) void this.aclose();
@@ -821,7 +831,9 @@ export class AsyncHTTP2Connection implements AsyncConnectionInterface {
     if (this.#state !== "IDLE") return false;
     if (this.#expireAt !== null && now() >= this.#expireAt) return true;
     // Something arrived while idle (GOAWAY, PING, EOF): read it now, without blocking.
-    if (!this.#reading && this.#stream.getExtraInfo("is_readable") === true) this.#pumpReader();
+    if (this.#initialized && !this.#reading && this.#stream.getExtraInfo("is_readable") === true) {
+      this.#pumpReader();
+    }
     return false;
   }
 
