@@ -803,6 +803,7 @@ export class AsyncHTTP2Connection implements AsyncConnectionInterface {
   // ---------------------------------------------------------------------------------------------
   // The pool's view
 
+  /** True for requests to this connection's origin only. */
   canHandleRequest(origin: Origin): boolean {
     return origin.equals(this.origin);
   }
@@ -827,6 +828,7 @@ export class AsyncHTTP2Connection implements AsyncConnectionInterface {
     return this.isAvailable();
   }
 
+  /** Idle past its keep-alive expiry (it also takes in, without blocking, what arrived while idle). */
   hasExpired(): boolean {
     if (this.#state !== "IDLE") return false;
     if (this.#expireAt !== null && now() >= this.#expireAt) return true;
@@ -837,14 +839,17 @@ export class AsyncHTTP2Connection implements AsyncConnectionInterface {
     return false;
   }
 
+  /** No stream in flight. */
   isIdle(): boolean {
     return this.#state === "IDLE";
   }
 
+  /** Closed, by either side or after an error; never usable again. */
   isClosed(): boolean {
     return this.#state === "CLOSED";
   }
 
+  /** When its keep-alive runs out while idle, in monotonic seconds; null if never. */
   expiresAt(): number | null {
     return this.#state === "IDLE" ? this.#expireAt : null;
   }
@@ -867,10 +872,12 @@ export class AsyncHTTP2Connection implements AsyncConnectionInterface {
     return this.#session;
   }
 
+  /** `'https://example.com:443', HTTP/2, IDLE, Request Count: 1` */
   info(): string {
     return `'${this.origin}', HTTP/2, ${this.#state}, Request Count: ${this.#requestCount}`;
   }
 
+  /** A plain snapshot for UIs and logs. */
   toJSON(): ConnectionSnapshot {
     return {
       kind: "AsyncHTTP2Connection",
