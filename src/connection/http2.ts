@@ -5,7 +5,8 @@
  * - **One reader per connection**: whichever request needs bytes (a response head, body data, or
  *   send window) starts the connection's single read loop; it dispatches every frame to its
  *   stream and stops when nobody waits. Reading on demand keeps TCP backpressure and lets each
- *   read carry a timeout (the soonest deadline among the waiting streams).
+ *   read carry a timeout (the soonest deadline among the waiting streams): no timers. A waiter
+ *   whose deadline is sooner than that of the read already pending is checked when it returns.
  * - **Writes are serialised** through one queue; frames queued by several streams go out in one
  *   write.
  * - **Flow control**: body data is sent within the peer's windows (RFC 9113 §6.9); received data
