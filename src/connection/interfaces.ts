@@ -49,8 +49,9 @@ export interface PoolConnection extends AsyncConnectionInterface {
    */
   maxConcurrentRequests?(): number;
   /**
-   * True while it is still connecting and may turn out to multiplex (HTTP/2): the pool then
-   * queues further requests for its origin instead of opening more connections.
+   * True while it is, or may turn out to be, a multiplexed (HTTP/2) connection: still connecting,
+   * or live. The pool then queues further requests for its origin on it instead of opening more
+   * connections (e.g. while only one stream is allowed before the server's SETTINGS).
    */
   mayMultiplex?(): boolean;
   /** Set by the pool: call it when the connection can take more requests than before. */
