@@ -11,23 +11,15 @@ import type {
   SocketOption,
   TlsOptions,
 } from "../backends/base.js";
-import {
-  abortReason,
-  ConnectError,
-  ConnectionNotAvailable,
-  ConnectTimeout,
-  UnsupportedProtocol,
-} from "../errors.js";
+import { ConnectError, ConnectionNotAvailable, UnsupportedProtocol } from "../errors.js";
 import type { Request, Response } from "../models.js";
 import { traced } from "../trace.js";
 import type { Origin } from "../url.js";
 import { raceAbort } from "./abort.js";
+import { openStream, withConnectRetries } from "./dial.js";
 import { AsyncHTTP2Connection } from "./http2.js";
 import { AsyncHTTP11Connection } from "./http11.js";
 import type { AsyncConnectionInterface, ConnectionSnapshot } from "./interfaces.js";
-
-/** Seconds between connect attempts: 0, 0.5, 1, 2, 4, ... (httpcore's `RETRIES_BACKOFF_FACTOR`). */
-const RETRIES_BACKOFF_FACTOR = 0.5;
 
 /** Options of {@link AsyncHTTPConnection}; the pool passes its own. */
 export interface HTTPConnectionOptions {
@@ -44,10 +36,7 @@ export interface HTTPConnectionOptions {
   maxHeaderSize?: number;
 }
 
-/** The `n`-th retry's delay in seconds. */
-export function backoffDelay(attempt: number): number {
-  return attempt === 0 ? 0 : RETRIES_BACKOFF_FACTOR * 2 ** (attempt - 1);
-}
+export { backoffDelay } from "./dial.js";
 
 /**
  * ALPN protocols to offer for `http1`/`http2` (RFC 7301; `h2` first, as browsers do). A copy for
@@ -127,27 +116,14 @@ export class AsyncHTTPConnection implements AsyncConnectionInterface {
     return new AsyncHTTP11Connection(this.origin, stream, { keepaliveExpiry, maxHeaderSize });
   }
 
-  async #connect(request: Request): Promise<AsyncNetworkStream> {
-    const { networkBackend: backend, retries = 0 } = this.#options;
+  #connect(request: Request): Promise<AsyncNetworkStream> {
     const timeout = request.extensions.timeout?.connect ?? null;
-    const trace = request.extensions.trace;
     const signal = request.signal
       ? AbortSignal.any([request.signal, this.#closer.signal])
       : this.#closer.signal;
-    let attempt = 0;
-    for (;;) {
-      try {
-        return await this.#connectOnce(request, timeout, signal);
-      } catch (error) {
-        if (signal.aborted) throw request.signal?.aborted ? abortReason(request.signal) : error;
-        const retriable = error instanceof ConnectError || error instanceof ConnectTimeout;
-        if (!retriable || attempt >= retries) throw error;
-        const delay = backoffDelay(attempt++);
-        await traced(trace, "connection.retry", { delay }, () =>
-          raceAbort(backend.sleep(delay), signal),
-        );
-      }
-    }
+    return withConnectRetries(this.#options, request, signal, () =>
+      this.#connectOnce(request, timeout, signal),
+    );
   }
 
   async #connectOnce(
@@ -155,32 +131,16 @@ export class AsyncHTTPConnection implements AsyncConnectionInterface {
     timeout: number | null,
     signal: AbortSignal,
   ): Promise<AsyncNetworkStream> {
-    const { networkBackend: backend, uds, localAddress, socketOptions } = this.#options;
     const trace = request.extensions.trace;
-    let stream: AsyncNetworkStream;
-    if (uds != null) {
-      stream = await traced(
-        trace,
-        "connection.connect_unix_socket",
-        { path: uds, timeout, socket_options: socketOptions ?? null },
-        () => backend.connectUnixSocket(uds, { timeout, socketOptions, signal }),
-      );
-    } else {
-      const host = this.origin.connectHost;
-      const port = this.origin.port;
-      stream = await traced(
-        trace,
-        "connection.connect_tcp",
-        {
-          host,
-          port,
-          local_address: localAddress ?? null,
-          timeout,
-          socket_options: socketOptions ?? null,
-        },
-        () => backend.connectTcp(host, port, { timeout, localAddress, socketOptions, signal }),
-      );
-    }
+    const stream = await openStream(
+      this.#options,
+      this.origin.connectHost,
+      this.origin.port,
+      request,
+      timeout,
+      signal,
+      "connection",
+    );
     if (!this.origin.isSecure) return stream;
     // A copy: the caller's TLS options are never mutated (httpcore mutates its SSL context).
     const tls = {

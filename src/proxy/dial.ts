@@ -7,7 +7,11 @@
 import type { AsyncNetworkStream, StartTlsOptions } from "../backends/base.js";
 import { onAbort, raceAbort } from "../connection/abort.js";
 import { now } from "../connection/clock.js";
-import { backoffDelay, type HTTPConnectionOptions } from "../connection/connection.js";
+import type { HTTPConnectionOptions } from "../connection/connection.js";
+import { openStream } from "../connection/dial.js";
+
+export { withConnectRetries } from "../connection/dial.js";
+
 import {
   abortReason,
   ConnectError,
@@ -28,34 +32,6 @@ import type { Proxy as HTTPProxy } from "./proxy.js";
 export type ProxyConnectionOptions = HTTPConnectionOptions;
 
 /**
- * Runs `attempt` until it succeeds, retrying ConnectError/ConnectTimeout up to `retries` times
- * with httpcore's backoff (0, 0.5, 1, 2 ... seconds). Aborts and other errors end it at once.
- */
-export async function withConnectRetries<T>(
-  options: ProxyConnectionOptions,
-  request: Request,
-  signal: AbortSignal,
-  attempt: () => Promise<T>,
-): Promise<T> {
-  const retries = options.retries ?? 0;
-  const trace = request.extensions.trace;
-  let n = 0;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (signal.aborted) throw request.signal?.aborted ? abortReason(request.signal) : error;
-      const retriable = error instanceof ConnectError || error instanceof ConnectTimeout;
-      if (!retriable || n >= retries) throw error;
-      const delay = backoffDelay(n++);
-      await traced(trace, "connection.retry", { delay }, () =>
-        raceAbort(options.networkBackend.sleep(delay), signal),
-      );
-    }
-  }
-}
-
-/**
  * Opens a stream to the proxy: the pool's `uds` when set (the proxy listens there), else TCP to
  * the proxy's host and port, then TLS with `proxy.ssl` for an `https://` proxy. Trace events are
  * `<prefix>.connect_tcp`, `<prefix>.connect_unix_socket` and `<prefix>.start_tls`.
@@ -68,32 +44,16 @@ export async function dialProxy(
   signal: AbortSignal,
   prefix: "connection" | "socks",
 ): Promise<AsyncNetworkStream> {
-  const { networkBackend: backend, uds, localAddress, socketOptions } = options;
   const trace = request.extensions.trace;
-  let stream: AsyncNetworkStream;
-  if (uds != null) {
-    stream = await traced(
-      trace,
-      `${prefix}.connect_unix_socket`,
-      { path: uds, timeout, socket_options: socketOptions ?? null },
-      () => backend.connectUnixSocket(uds, { timeout, socketOptions, signal }),
-    );
-  } else {
-    const host = proxy.origin.connectHost;
-    const port = proxy.origin.port;
-    stream = await traced(
-      trace,
-      `${prefix}.connect_tcp`,
-      {
-        host,
-        port,
-        local_address: localAddress ?? null,
-        timeout,
-        socket_options: socketOptions ?? null,
-      },
-      () => backend.connectTcp(host, port, { timeout, localAddress, socketOptions, signal }),
-    );
-  }
+  const stream = await openStream(
+    options,
+    proxy.origin.connectHost,
+    proxy.origin.port,
+    request,
+    timeout,
+    signal,
+    prefix,
+  );
   if (proxy.scheme !== "https") return stream;
   const tls: StartTlsOptions = {
     ...proxy.ssl,

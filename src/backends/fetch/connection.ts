@@ -8,7 +8,7 @@
 import { checkChunk } from "../../body.js";
 import { onAbort, raceAbort } from "../../connection/abort.js";
 import { now } from "../../connection/clock.js";
-import { backoffDelay } from "../../connection/connection.js";
+import { backoffDelay } from "../../connection/dial.js";
 import type {
   ConnectionSnapshot,
   ConnectionState,
