@@ -29,10 +29,10 @@ import {
   type Http2ServerResponse,
   type Http2Session,
 } from "node:http2";
-import { connect, createServer as createNetServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { canConnect, freePorts } from "./ports.js";
 
 const CERT_DIR = join(fileURLToPath(new URL(".", import.meta.url)), "..", ".certs");
 
@@ -235,38 +235,6 @@ function createH2Handler(): {
       timers.clear();
     },
   };
-}
-
-async function freePorts(n: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const server = createNetServer();
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolve());
-      });
-      servers.push(server);
-    }
-    return servers.map((s) => {
-      const a = s.address();
-      if (a === null || typeof a === "string") throw new Error("no port");
-      return a.port;
-    });
-  } finally {
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
 
 function listen(server: Http2Server | Http2SecureServer): Promise<number> {

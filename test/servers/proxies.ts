@@ -27,10 +27,10 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { canConnect, freePorts } from "./ports.js";
 
 const CERT_DIR = join(fileURLToPath(new URL(".", import.meta.url)), "..", ".certs");
 
@@ -73,39 +73,6 @@ function which(candidates: readonly string[]): string | null {
     }
   }
   return null;
-}
-
-/** `n` ports that were free a moment ago on 127.0.0.1 (all bound at once, so distinct). */
-async function freePorts(n: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const server = createServer();
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolve());
-      });
-      servers.push(server);
-    }
-    return servers.map((s) => {
-      const a = s.address();
-      if (a === null || typeof a === "string") throw new Error("no port");
-      return a.port;
-    });
-  } finally {
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
 
 interface Daemon {
