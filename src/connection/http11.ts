@@ -13,6 +13,12 @@ import { traced } from "../trace.js";
 import type { Origin } from "../url.js";
 import { onAbort } from "./abort.js";
 import { now } from "./clock.js";
+import {
+  type ConnectionFacts,
+  connectionInfo,
+  connectionRepr,
+  connectionSnapshot,
+} from "./describe.js";
 import { Exchange } from "./http11-exchange.js";
 import type { AsyncConnectionInterface, ConnectionSnapshot } from "./interfaces.js";
 import { UpgradeStream } from "./upgrade-stream.js";
@@ -191,23 +197,27 @@ export class AsyncHTTP11Connection implements AsyncConnectionInterface {
     return this.#stream;
   }
 
-  info(): string {
-    return `'${this.origin}', HTTP/1.1, ${this.#state}, Request Count: ${this.#requestCount}`;
-  }
-
-  toJSON(): ConnectionSnapshot {
+  #facts(): ConnectionFacts {
     return {
       kind: "AsyncHTTP11Connection",
-      origin: String(this.origin),
+      origin: this.origin,
       httpVersion: "HTTP/1.1",
       state: this.#state,
       requestCount: this.#requestCount,
     };
   }
 
+  info(): string {
+    return connectionInfo(this.#facts());
+  }
+
+  toJSON(): ConnectionSnapshot {
+    return connectionSnapshot(this.#facts());
+  }
+
   /** `<AsyncHTTP11Connection ['https://example.com:443', IDLE, Request Count: 1]>` */
   toString(): string {
-    return `<AsyncHTTP11Connection ['${this.origin}', ${this.#state}, Request Count: ${this.#requestCount}]>`;
+    return connectionRepr(this.#facts());
   }
 
   [Symbol.for("nodejs.util.inspect.custom")](): string {

@@ -40,6 +40,12 @@ import { traced } from "../trace.js";
 import type { Origin } from "../url.js";
 import { onAbort, raceAbort } from "./abort.js";
 import { now } from "./clock.js";
+import {
+  type ConnectionFacts,
+  connectionInfo,
+  connectionRepr,
+  connectionSnapshot,
+} from "./describe.js";
 import { StaleConnection, withOrigin } from "./http11.js";
 import type { AsyncConnectionInterface, ConnectionSnapshot } from "./interfaces.js";
 
@@ -873,25 +879,29 @@ export class AsyncHTTP2Connection implements AsyncConnectionInterface {
     return this.#session;
   }
 
-  /** `'https://example.com:443', HTTP/2, IDLE, Request Count: 1` */
-  info(): string {
-    return `'${this.origin}', HTTP/2, ${this.#state}, Request Count: ${this.#requestCount}`;
-  }
-
-  /** A plain snapshot for UIs and logs. */
-  toJSON(): ConnectionSnapshot {
+  #facts(): ConnectionFacts {
     return {
       kind: "AsyncHTTP2Connection",
-      origin: String(this.origin),
+      origin: this.origin,
       httpVersion: "HTTP/2",
       state: this.#state,
       requestCount: this.#requestCount,
     };
   }
 
+  /** `'https://example.com:443', HTTP/2, IDLE, Request Count: 1` */
+  info(): string {
+    return connectionInfo(this.#facts());
+  }
+
+  /** A plain snapshot for UIs and logs. */
+  toJSON(): ConnectionSnapshot {
+    return connectionSnapshot(this.#facts());
+  }
+
   /** `<AsyncHTTP2Connection ['https://example.com:443', IDLE, Request Count: 1]>` */
   toString(): string {
-    return `<AsyncHTTP2Connection ['${this.origin}', ${this.#state}, Request Count: ${this.#requestCount}]>`;
+    return connectionRepr(this.#facts());
   }
 
   [Symbol.for("nodejs.util.inspect.custom")](): string {
