@@ -11,15 +11,15 @@ import type {
   SocketOption,
   TlsOptions,
 } from "../backends/base.js";
-import { ConnectError, ConnectionNotAvailable, UnsupportedProtocol } from "../errors.js";
-import type { Request, Response } from "../models.js";
+import { UnsupportedProtocol } from "../errors.js";
+import type { Request } from "../models.js";
 import { traced } from "../trace.js";
 import type { Origin } from "../url.js";
 import { raceAbort } from "./abort.js";
 import { openStream, withConnectRetries } from "./dial.js";
 import { AsyncHTTP2Connection } from "./http2.js";
 import { AsyncHTTP11Connection } from "./http11.js";
-import type { AsyncConnectionInterface, ConnectionSnapshot } from "./interfaces.js";
+import { LazyConnection, type ProtocolConnection } from "./lazy.js";
 
 /** Options of {@link AsyncHTTPConnection}; the pool passes its own. */
 export interface HTTPConnectionOptions {
@@ -50,58 +50,30 @@ export function alpnProtocols(http1: boolean, http2: boolean): string[] {
 }
 
 /** A connection to one origin that connects lazily on its first request. */
-export class AsyncHTTPConnection implements AsyncConnectionInterface {
-  readonly origin: Origin;
-  /** Set by the pool: called when this connection can take more requests than before. */
-  onCapacityChange: (() => void) | null = null;
+export class AsyncHTTPConnection extends LazyConnection {
+  protected readonly kind = "AsyncHTTPConnection";
   #options: HTTPConnectionOptions;
-  #connection: AsyncHTTP11Connection | AsyncHTTP2Connection | null = null;
-  #connecting = false;
-  #connectFailed = false;
-  #closed = false;
-  /** Aborts a connect in progress when the connection is closed. */
-  #closer = new AbortController();
 
   constructor(origin: Origin, options: HTTPConnectionOptions) {
-    this.origin = origin;
+    super(origin);
     this.#options = options;
   }
 
-  async handleAsyncRequest(request: Request): Promise<Response> {
-    if (!this.canHandleRequest(request.url.origin)) {
-      throw new Error(
-        `Attempted to send request to ${request.url.origin} on connection to ${this.origin}`,
-      );
-    }
-    if (this.#connection === null) {
-      if (this.#connecting || this.#connectFailed || this.#closed)
-        throw new ConnectionNotAvailable();
-      this.#connecting = true;
-      try {
-        const stream = await this.#connect(request);
-        if (this.#closed) {
-          await stream.aclose();
-          throw new ConnectionNotAvailable();
-        }
-        this.#connection = this.#protocolFor(stream);
-      } catch (error) {
-        this.#connectFailed = true;
-        throw error;
-      } finally {
-        this.#connecting = false;
-      }
-      // Requests queued behind a connection that might multiplex can now go elsewhere (it turned
-      // out HTTP/1.1) or come here (HTTP/2, once the server's SETTINGS arrive).
-      this.onCapacityChange?.();
-    }
-    return this.#connection.handleAsyncRequest(request);
+  protected async open(request: Request, signal: AbortSignal): Promise<ProtocolConnection> {
+    return this.#protocolFor(await this.#connect(request, signal));
+  }
+
+  /** It may multiplex while connecting if `http2` is on and TLS (ALPN) or prior knowledge applies. */
+  protected override mayBecomeMultiplexed(): boolean {
+    const { http1 = true, http2 = false } = this.#options;
+    return http2 && (this.origin.isSecure || !http1);
   }
 
   /**
    * HTTP/2 if ALPN chose `h2` (whatever we offered: the server's choice binds), or by prior
    * knowledge when HTTP/1.1 is disabled (httpcore's rule).
    */
-  #protocolFor(stream: AsyncNetworkStream): AsyncHTTP11Connection | AsyncHTTP2Connection {
+  #protocolFor(stream: AsyncNetworkStream): ProtocolConnection {
     const { http1 = true, http2 = false, keepaliveExpiry = null, maxHeaderSize } = this.#options;
     const ssl = this.origin.isSecure ? stream.getExtraInfo("ssl_object") : null;
     const alpn = (ssl as { alpnProtocol?: string | null } | null)?.alpnProtocol ?? null;
@@ -116,11 +88,8 @@ export class AsyncHTTPConnection implements AsyncConnectionInterface {
     return new AsyncHTTP11Connection(this.origin, stream, { keepaliveExpiry, maxHeaderSize });
   }
 
-  #connect(request: Request): Promise<AsyncNetworkStream> {
+  #connect(request: Request, signal: AbortSignal): Promise<AsyncNetworkStream> {
     const timeout = request.extensions.timeout?.connect ?? null;
-    const signal = request.signal
-      ? AbortSignal.any([request.signal, this.#closer.signal])
-      : this.#closer.signal;
     return withConnectRetries(this.#options, request, signal, () =>
       this.#connectOnce(request, timeout, signal),
     );
@@ -167,95 +136,5 @@ export class AsyncHTTPConnection implements AsyncConnectionInterface {
       }
       throw error;
     }
-  }
-
-  canHandleRequest(origin: Origin): boolean {
-    return origin.equals(this.origin);
-  }
-
-  isAvailable(): boolean {
-    return this.#connection?.isAvailable() ?? false;
-  }
-
-  /** How many requests it carries at once: 1 for HTTP/1.1 (and while connecting), the stream limit for HTTP/2. */
-  maxConcurrentRequests(): number {
-    const inner = this.#connection;
-    return inner instanceof AsyncHTTP2Connection ? inner.maxConcurrentRequests() : 1;
-  }
-
-  /**
-   * True while requests to this origin should wait for this connection instead of opening more:
-   * it is connecting and may turn out HTTP/2 (`http2` and TLS, or prior knowledge), or it is an
-   * HTTP/2 connection still taking streams. One connection per origin, as httpcore.
-   */
-  mayMultiplex(): boolean {
-    const inner = this.#connection;
-    if (inner !== null) return inner instanceof AsyncHTTP2Connection && inner.mayMultiplex();
-    const { http1 = true, http2 = false } = this.#options;
-    return http2 && (this.origin.isSecure || !http1) && !this.#connectFailed && !this.#closed;
-  }
-
-  hasExpired(): boolean {
-    return this.#connection?.hasExpired() ?? this.#connectFailed;
-  }
-
-  isIdle(): boolean {
-    return this.#connection?.isIdle() ?? this.#connectFailed;
-  }
-
-  isClosed(): boolean {
-    return this.#connection?.isClosed() ?? (this.#connectFailed || this.#closed);
-  }
-
-  /** True once a request has started using this connection (connecting or connected). */
-  hasStarted(): boolean {
-    return this.#connecting || this.#connection !== null || this.#connectFailed;
-  }
-
-  expiresAt(): number | null {
-    return this.#connection?.expiresAt() ?? null;
-  }
-
-  /** The HTTP/1.1 or HTTP/2 connection once connected. */
-  get connection(): AsyncHTTP11Connection | AsyncHTTP2Connection | null {
-    return this.#connection;
-  }
-
-  info(): string {
-    if (this.#connection !== null) return this.#connection.info();
-    return this.#connectFailed ? "CONNECTION FAILED" : this.#closed ? "CLOSED" : "CONNECTING";
-  }
-
-  toJSON(): ConnectionSnapshot {
-    const inner = this.#connection?.toJSON();
-    return {
-      kind: "AsyncHTTPConnection",
-      origin: String(this.origin),
-      httpVersion: inner?.httpVersion ?? null,
-      state:
-        inner?.state ??
-        (this.#connectFailed ? "CONNECTION FAILED" : this.#closed ? "CLOSED" : "CONNECTING"),
-      requestCount: inner?.requestCount ?? 0,
-    };
-  }
-
-  /**
-   * `<AsyncHTTPConnection ['https://example.com:443', HTTP/1.1, ACTIVE, Request Count: 6]>`, or
-   * `HTTP/2` in place of `HTTP/1.1`.
-   */
-  toString(): string {
-    return `<AsyncHTTPConnection [${this.info()}]>`;
-  }
-
-  [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return this.toString();
-  }
-
-  async aclose(): Promise<void> {
-    this.#closed = true;
-    this.#closer.abort(
-      new ConnectError(`connection to ${this.origin} was closed while connecting`),
-    );
-    await this.#connection?.aclose();
   }
 }

@@ -6,9 +6,10 @@
  */
 import type { AsyncNetworkStream } from "../backends/base.js";
 import { AsyncHTTP11Connection } from "../connection/http11.js";
-import type { ConnectionSnapshot, PoolConnection } from "../connection/interfaces.js";
-import { ConnectError, ConnectionNotAvailable } from "../errors.js";
-import type { Request, Response } from "../models.js";
+import type { ConnectionSnapshot } from "../connection/interfaces.js";
+import { LazyConnection, type ProtocolConnection } from "../connection/lazy.js";
+import { ConnectError } from "../errors.js";
+import type { Request } from "../models.js";
 import type { Origin } from "../url.js";
 import { type ProxyConnectionOptions, withConnectRetries, withProxyContext } from "./dial.js";
 import type { Proxy as HTTPProxy } from "./proxy.js";
@@ -19,24 +20,13 @@ export interface ProxyConnectionSnapshot extends ConnectionSnapshot {
 }
 
 /** Base of {@link AsyncTunnelHTTPConnection} and {@link AsyncSocks5Connection}. */
-export abstract class TunnelledConnection implements PoolConnection {
-  /** The target origin. */
-  readonly origin: Origin;
+export abstract class TunnelledConnection extends LazyConnection {
   readonly proxy: HTTPProxy;
   protected readonly options: ProxyConnectionOptions;
-  #connection: AsyncHTTP11Connection | null = null;
-  #connecting = false;
-  #connectFailed = false;
-  #closed = false;
-  /** Aborts an establishment in progress when the connection is closed. */
-  #closer = new AbortController();
-
-  /** The class name shown in the repr. */
-  protected abstract readonly kind: string;
 
   constructor(proxy: HTTPProxy, origin: Origin, options: ProxyConnectionOptions) {
+    super(origin);
     this.proxy = proxy;
-    this.origin = origin;
     this.options = options;
   }
 
@@ -47,113 +37,29 @@ export abstract class TunnelledConnection implements PoolConnection {
     signal: AbortSignal,
   ): Promise<AsyncNetworkStream>;
 
-  async handleAsyncRequest(request: Request): Promise<Response> {
-    if (!this.canHandleRequest(request.url.origin)) {
-      throw new Error(
-        `Attempted to send request to ${request.url.origin} on connection to ${this.origin}`,
-      );
-    }
-    if (this.#connection === null) {
-      if (this.#connecting || this.#connectFailed || this.#closed) {
-        throw new ConnectionNotAvailable();
-      }
-      this.#connecting = true;
-      try {
-        const timeout = request.extensions.timeout?.connect ?? null;
-        const signal = request.signal
-          ? AbortSignal.any([request.signal, this.#closer.signal])
-          : this.#closer.signal;
-        const stream = await withConnectRetries(this.options, request, signal, () =>
-          this.establish(request, timeout, signal),
-        );
-        if (this.#closed) {
-          await stream.aclose();
-          throw new ConnectionNotAvailable();
-        }
-        this.#connection = new AsyncHTTP11Connection(this.origin, stream, {
-          keepaliveExpiry: this.options.keepaliveExpiry ?? null,
-          maxHeaderSize: this.options.maxHeaderSize,
-        });
-      } catch (error) {
-        this.#connectFailed = true;
-        throw withProxyContext(error, this.proxy, this.origin);
-      } finally {
-        this.#connecting = false;
-      }
-    }
-    return this.#connection.handleAsyncRequest(request);
-  }
-
-  canHandleRequest(origin: Origin): boolean {
-    return origin.equals(this.origin);
-  }
-
-  isAvailable(): boolean {
-    return this.#connection?.isAvailable() ?? false;
-  }
-
-  hasExpired(): boolean {
-    return this.#connection?.hasExpired() ?? this.#connectFailed;
-  }
-
-  isIdle(): boolean {
-    return this.#connection?.isIdle() ?? this.#connectFailed;
-  }
-
-  isClosed(): boolean {
-    return this.#connection?.isClosed() ?? (this.#connectFailed || this.#closed);
-  }
-
-  hasStarted(): boolean {
-    return this.#connecting || this.#connection !== null || this.#connectFailed;
-  }
-
-  expiresAt(): number | null {
-    return this.#connection?.expiresAt() ?? null;
-  }
-
-  /** The HTTP/1.1 connection over the tunnel, once established. */
-  get connection(): AsyncHTTP11Connection | null {
-    return this.#connection;
-  }
-
-  #state(): "CONNECTION FAILED" | "CLOSED" | "CONNECTING" {
-    return this.#connectFailed ? "CONNECTION FAILED" : this.#closed ? "CLOSED" : "CONNECTING";
-  }
-
-  /** `'https://localhost:8443', HTTP/1.1, IDLE, Request Count: 1` (the target origin). */
-  info(): string {
-    return this.#connection?.info() ?? this.#state();
-  }
-
-  toJSON(): ProxyConnectionSnapshot {
-    const inner = this.#connection?.toJSON();
-    return {
-      kind: this.kind,
-      origin: String(this.origin),
-      proxy: this.proxy.url,
-      httpVersion: inner?.httpVersion ?? null,
-      state: inner?.state ?? this.#state(),
-      requestCount: inner?.requestCount ?? 0,
-    };
-  }
-
-  /** `<AsyncTunnelHTTPConnection ['https://localhost:8443', HTTP/1.1, IDLE, Request Count: 1]>` */
-  toString(): string {
-    return `<${this.kind} [${this.info()}]>`;
-  }
-
-  [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return this.toString();
-  }
-
-  async aclose(): Promise<void> {
-    this.#closed = true;
-    this.#closer.abort(
-      new ConnectError(
-        `connection to ${this.origin} through the proxy ${this.proxy.url} was closed while connecting`,
-      ),
+  protected async open(request: Request, signal: AbortSignal): Promise<ProtocolConnection> {
+    const timeout = request.extensions.timeout?.connect ?? null;
+    const stream = await withConnectRetries(this.options, request, signal, () =>
+      this.establish(request, timeout, signal),
     );
-    await this.#connection?.aclose();
+    return new AsyncHTTP11Connection(this.origin, stream, {
+      keepaliveExpiry: this.options.keepaliveExpiry ?? null,
+      maxHeaderSize: this.options.maxHeaderSize,
+    });
+  }
+
+  protected override connectFailure(error: unknown): unknown {
+    return withProxyContext(error, this.proxy, this.origin);
+  }
+
+  protected override closedWhileConnecting(): Error {
+    return new ConnectError(
+      `connection to ${this.origin} through the proxy ${this.proxy.url} was closed while connecting`,
+    );
+  }
+
+  /** The snapshot plus the proxy URL (no credentials). */
+  override toJSON(): ProxyConnectionSnapshot {
+    return { ...super.toJSON(), proxy: this.proxy.url };
   }
 }
