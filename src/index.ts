@@ -47,6 +47,7 @@ export {
   isConnectionFactory,
   type PoolConnection,
 } from "./connection/interfaces.js";
+export { LazyConnection, type ProtocolConnection } from "./connection/lazy.js";
 export type { Framing, WireHead } from "./connection/wire-headers.js";
 export * from "./errors.js";
 export { type FetchInit, type FetchInput, type FetchTarget, poolFetch } from "./fetch/adapter.js";
