@@ -11,7 +11,7 @@ import type { AsyncNetworkStream } from "../backends/base.js";
 import { ProxyError } from "../errors.js";
 import type { Request } from "../models.js";
 import { traced } from "../trace.js";
-import { dialProxy, HandshakeIO, startTargetTls } from "./dial.js";
+import { HandshakeIO } from "./dial.js";
 import { Socks5Handshake } from "./socks5.js";
 import { TunnelledConnection } from "./tunnelled.js";
 
@@ -22,36 +22,24 @@ import { TunnelledConnection } from "./tunnelled.js";
 export class AsyncSocks5Connection extends TunnelledConnection {
   protected readonly kind = "AsyncSocks5Connection";
 
-  protected async establish(
+  protected readonly dialTracePrefix = "socks";
+  protected readonly tlsTraceName = "socks.start_tls";
+
+  protected async handshake(
+    stream: AsyncNetworkStream,
     request: Request,
     timeout: number | null,
     signal: AbortSignal,
   ): Promise<AsyncNetworkStream> {
-    const stream = await dialProxy(this.proxy, this.options, request, timeout, signal, "socks");
-    try {
-      const host = this.origin.connectHost;
-      const port = this.origin.port;
-      await traced(
-        request.extensions.trace,
-        "socks.setup_socks5_connection",
-        { host, port, auth: this.proxy.auth === null ? null : "***" },
-        () => this.#handshake(stream, host, port, timeout, signal),
-      );
-    } catch (error) {
-      await stream.aclose();
-      throw error;
-    }
-    if (!this.origin.isSecure) return stream;
-    return startTargetTls(
-      stream,
-      this.proxy,
-      this.origin,
-      this.options,
-      request,
-      timeout,
-      signal,
-      "socks.start_tls",
+    const host = this.origin.connectHost;
+    const port = this.origin.port;
+    await traced(
+      request.extensions.trace,
+      "socks.setup_socks5_connection",
+      { host, port, auth: this.proxy.auth === null ? null : "***" },
+      () => this.#handshake(stream, host, port, timeout, signal),
     );
+    return stream;
   }
 
   async #handshake(

@@ -11,7 +11,7 @@ import { encodeRequestHead, ResponseParser } from "../h11/index.js";
 import type { HeaderList, ResponseHead } from "../h11/types.js";
 import { Request } from "../models.js";
 import { traced } from "../trace.js";
-import { dialProxy, HandshakeIO, startTargetTls } from "./dial.js";
+import { HandshakeIO } from "./dial.js";
 import { TunnelledConnection } from "./tunnelled.js";
 
 const READ_NUM_BYTES = 64 * 1024;
@@ -37,37 +37,16 @@ export function redactProxyAuthorization(headers: HeaderList): HeaderList {
 export class AsyncTunnelHTTPConnection extends TunnelledConnection {
   protected readonly kind = "AsyncTunnelHTTPConnection";
 
-  protected async establish(
+  protected readonly dialTracePrefix = "connection";
+  protected readonly tlsTraceName = "proxy.start_tls";
+
+  protected handshake(
+    stream: AsyncNetworkStream,
     request: Request,
     timeout: number | null,
     signal: AbortSignal,
   ): Promise<AsyncNetworkStream> {
-    const stream = await dialProxy(
-      this.proxy,
-      this.options,
-      request,
-      timeout,
-      signal,
-      "connection",
-    );
-    let tunnel: AsyncNetworkStream;
-    try {
-      tunnel = await this.#connect(stream, request, timeout, signal);
-    } catch (error) {
-      await stream.aclose();
-      throw error;
-    }
-    if (!this.origin.isSecure) return tunnel;
-    return startTargetTls(
-      tunnel,
-      this.proxy,
-      this.origin,
-      this.options,
-      request,
-      timeout,
-      signal,
-      "proxy.start_tls",
-    );
+    return this.#connect(stream, request, timeout, signal);
   }
 
   /** Sends `CONNECT host:port` and reads the proxy's answer; returns the tunnel stream. */

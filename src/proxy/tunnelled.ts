@@ -11,7 +11,13 @@ import { LazyConnection, type ProtocolConnection } from "../connection/lazy.js";
 import { ConnectError } from "../errors.js";
 import type { Request } from "../models.js";
 import type { Origin } from "../url.js";
-import { type ProxyConnectionOptions, withConnectRetries, withProxyContext } from "./dial.js";
+import {
+  dialProxy,
+  type ProxyConnectionOptions,
+  startTargetTls,
+  withConnectRetries,
+  withProxyContext,
+} from "./dial.js";
 import type { Proxy as HTTPProxy } from "./proxy.js";
 
 /** A snapshot of a proxy connection: {@link ConnectionSnapshot} plus the proxy URL (no credentials). */
@@ -30,17 +36,57 @@ export abstract class TunnelledConnection extends LazyConnection {
     this.options = options;
   }
 
-  /** One attempt: a stream to the target through the proxy (TLS done for https). */
-  protected abstract establish(
+  /** Trace prefix of the dial to the proxy (httpcore: `connection` for HTTP proxies, `socks`). */
+  protected abstract readonly dialTracePrefix: "connection" | "socks";
+  /** Trace name of the TLS upgrade to the target inside the tunnel. */
+  protected abstract readonly tlsTraceName: string;
+
+  /** Turns a stream to the proxy into a stream to the target (CONNECT or the SOCKS5 handshake). */
+  protected abstract handshake(
+    stream: AsyncNetworkStream,
     request: Request,
     timeout: number | null,
     signal: AbortSignal,
   ): Promise<AsyncNetworkStream>;
 
+  /** One attempt: dial the proxy, hand-shake, then TLS to the target for https. */
+  async #establish(
+    request: Request,
+    timeout: number | null,
+    signal: AbortSignal,
+  ): Promise<AsyncNetworkStream> {
+    const stream = await dialProxy(
+      this.proxy,
+      this.options,
+      request,
+      timeout,
+      signal,
+      this.dialTracePrefix,
+    );
+    let tunnel: AsyncNetworkStream;
+    try {
+      tunnel = await this.handshake(stream, request, timeout, signal);
+    } catch (error) {
+      await stream.aclose();
+      throw error;
+    }
+    if (!this.origin.isSecure) return tunnel;
+    return startTargetTls(
+      tunnel,
+      this.proxy,
+      this.origin,
+      this.options,
+      request,
+      timeout,
+      signal,
+      this.tlsTraceName,
+    );
+  }
+
   protected async open(request: Request, signal: AbortSignal): Promise<ProtocolConnection> {
     const timeout = request.extensions.timeout?.connect ?? null;
     const stream = await withConnectRetries(this.options, request, signal, () =>
-      this.establish(request, timeout, signal),
+      this.#establish(request, timeout, signal),
     );
     return new AsyncHTTP11Connection(this.origin, stream, {
       keepaliveExpiry: this.options.keepaliveExpiry ?? null,
