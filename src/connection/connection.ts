@@ -36,8 +36,6 @@ export interface HTTPConnectionOptions {
   maxHeaderSize?: number;
 }
 
-export { backoffDelay } from "./dial.js";
-
 /**
  * ALPN protocols to offer for `http1`/`http2` (RFC 7301; `h2` first, as browsers do). A copy for
  * the TLS options, which are never mutated.

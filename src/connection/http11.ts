@@ -23,9 +23,6 @@ import { Exchange } from "./http11-exchange.js";
 import type { AsyncConnectionInterface, ConnectionSnapshot } from "./interfaces.js";
 import { UpgradeStream } from "./upgrade-stream.js";
 
-export { withOrigin } from "./http11-exchange.js";
-export { StaleConnection } from "./stale.js";
-
 type H11State = "NEW" | "ACTIVE" | "IDLE" | "CLOSED";
 
 /** Options of {@link AsyncHTTP11Connection}. */

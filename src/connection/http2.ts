@@ -46,8 +46,9 @@ import {
   connectionRepr,
   connectionSnapshot,
 } from "./describe.js";
-import { StaleConnection, withOrigin } from "./http11.js";
+import { withOrigin } from "./http11-exchange.js";
 import type { AsyncConnectionInterface, ConnectionSnapshot } from "./interfaces.js";
+import { StaleConnection } from "./stale.js";
 
 /** Bytes asked of the network per read. */
 const READ_NUM_BYTES = 64 * 1024;

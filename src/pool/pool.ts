@@ -8,8 +8,8 @@ import { defaultNetworkBackend } from "../backends/default.js";
 import { raceAbort } from "../connection/abort.js";
 import { now } from "../connection/clock.js";
 import { AsyncHTTPConnection } from "../connection/connection.js";
-import { StaleConnection } from "../connection/http11.js";
 import { isConnectionFactory, type PoolConnection } from "../connection/interfaces.js";
+import { StaleConnection } from "../connection/stale.js";
 import {
   abortReason,
   ConnectionNotAvailable,

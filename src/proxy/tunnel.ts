@@ -5,7 +5,7 @@
  * @module
  */
 import type { AsyncNetworkStream } from "../backends/base.js";
-import { withOrigin } from "../connection/http11.js";
+import { withOrigin } from "../connection/http11-exchange.js";
 import { ProxyError } from "../errors.js";
 import { encodeRequestHead, ResponseParser } from "../h11/index.js";
 import type { HeaderList, ResponseHead } from "../h11/types.js";
